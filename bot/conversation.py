@@ -1,0 +1,225 @@
+"""The path of one resident message: NLU → dialogue → (routing → storage) → replies.
+
+Channels (Telegram, the terminal chat) hand a Turn to `ConversationService.handle` and show
+the replies. The Rasa call is async; the database work runs in a worker thread, so neither
+blocks the event loop. Messages of one resident are handled one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.dialogue.engine import Action, DialogueEngine, Outcome, Reply, Turn
+from bot.dialogue.presentation import format_day, need_list
+from bot.dialogue.state import ConversationState, Phase
+from bot.knowledge import NEED_ORDER, Knowledge
+from bot.nlu.client import NLUUnavailable, RasaClient
+from bot.nlu.interpretation import Interpretation
+from bot.nlu.language import choose_language
+from bot.routing.rules import RequestFacts, RoutingDecision, route
+from bot.routing.sla import add_working_days
+from bot.storage import repositories as repo
+from bot.storage.models import Conversation, Request, Resident
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote: the channel, the id there, and the language the channel reports."""
+
+    channel: str
+    external_id: str
+    language_code: str | None = None
+
+
+class ConversationService:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        sessions: sessionmaker[Session],
+        nlu: RasaClient,
+        today: Callable[[], date] = date.today,
+        max_message_length: int = 1000,
+    ) -> None:
+        self.knowledge = knowledge
+        self.sessions = sessions
+        self.nlu = nlu
+        self.today = today
+        self.engine = DialogueEngine(knowledge, today, max_message_length)
+        self.max_message_length = max_message_length
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, sender: Sender, turn: Turn) -> list[Reply]:
+        """Process one turn and return what to show the resident."""
+        async with self._locks[(sender.channel, sender.external_id)]:
+            if turn.text and turn.text.strip() and len(turn.text) <= self.max_message_length:
+                turn.interpretation = await self._interpret(turn.text)
+            return await asyncio.to_thread(self._step, sender, turn)
+
+    async def _interpret(self, text: str) -> Interpretation | None:
+        try:
+            return await self.nlu.parse(text)
+        except NLUUnavailable as error:
+            log.warning("NLU unavailable, continuing without it: %s", error)
+            return None
+
+    def _step(self, sender: Sender, turn: Turn) -> list[Reply]:
+        with self.sessions.begin() as session:
+            resident = repo.resident_for(
+                session, sender.channel, sender.external_id, sender.language_code or "nl"
+            )
+            conversation = repo.conversation_for(session, resident)
+            state = ConversationState.from_json(conversation.state)
+            if not state.in_progress and state.phase == Phase.IDLE:
+                conversation.started_at = datetime.now(UTC)
+            state.language = choose_language(
+                turn.text,
+                current=state.language if conversation.state else None,
+                telegram_code=sender.language_code,
+            )
+            resident.language = state.language
+            interpretation = turn.interpretation
+            repo.log_message(
+                session,
+                resident,
+                "in",
+                _describe(turn),
+                interpretation.intent if interpretation else None,
+                interpretation.confidence if interpretation else None,
+            )
+            turn.known_contact = repo.known_contact(resident)
+            outcome = self.engine.handle(state, turn)
+            replies = (
+                outcome.replies
+                + self._carry_out(session, resident, conversation, state, outcome)
+                + outcome.follow_up
+            )
+            conversation.state = state.to_json()
+            for reply in replies:
+                repo.log_message(session, resident, "out", reply.text)
+            return replies
+
+    def _carry_out(
+        self,
+        session: Session,
+        resident: Resident,
+        conversation: Conversation,
+        state: ConversationState,
+        outcome: Outcome,
+    ) -> list[Reply]:
+        language = state.language
+        match outcome.action:
+            case Action.SUBMIT:
+                request = self._store(session, resident, conversation, state, handover=False)
+                replies = [self._submitted(session, request, language)]
+                state.reset()
+                return replies
+            case Action.HANDOVER:
+                request = self._store(session, resident, conversation, state, handover=True)
+                due = format_day(request.due_at, language)
+                department = request.department.name
+                state.reset()
+                return [
+                    Reply(
+                        self.knowledge.text(
+                            "handover_done",
+                            language,
+                            department=department,
+                            reference=request.reference,
+                            due=due,
+                        )
+                    )
+                ]
+            case Action.SHOW_STATUS:
+                return [self._status(session, resident, language)]
+            case _:
+                return []
+
+    def _store(
+        self,
+        session: Session,
+        resident: Resident,
+        conversation: Conversation,
+        state: ConversationState,
+        *,
+        handover: bool,
+    ) -> Request:
+        facts = RequestFacts.from_answers(state.needs, state.answers)
+        if handover:
+            decision = RoutingDecision(self.knowledge.fallback_department, (), None, {})
+        else:
+            decision = route(
+                repo.routing_rules(session), facts, self.knowledge.fallback_department, NEED_ORDER
+            )
+        department = repo.departments(session)[decision.department]
+        request = repo.create_request(
+            session,
+            resident=resident,
+            needs=state.needs,
+            answers=state.answers,
+            decision=decision,
+            due=add_working_days(self.today(), department.sla_days),
+            language=state.language,
+            conversation_started=conversation.started_at,
+            is_handover=handover,
+        )
+        session.refresh(request, ["department"])
+        return request
+
+    def _submitted(self, session: Session, request: Request, language: str) -> Reply:
+        names = {key: d.name for key, d in repo.departments(session).items()}
+        text = self.knowledge.text(
+            "submitted",
+            language,
+            reference=request.reference,
+            department=names[request.department_key],
+            due=format_day(request.due_at, language),
+        )
+        if request.co_departments:
+            text += "\n\n" + self.knowledge.text(
+                "submitted_with_co",
+                language,
+                department=names[request.department_key],
+                co_departments=", ".join(names[k] for k in request.co_departments),
+            )
+        return Reply(text)
+
+    def _status(self, session: Session, resident: Resident, language: str) -> Reply:
+        requests = repo.requests_of(session, resident)
+        if not requests:
+            return Reply(self.knowledge.text("status_none", language))
+        lines = [self.knowledge.text("status_title", language)]
+        for request in requests:
+            status = self.knowledge.statuses.get(request.status, {})
+            lines.append(
+                "• "
+                + self.knowledge.text(
+                    "status_line",
+                    language,
+                    reference=request.reference,
+                    needs=need_list(self.knowledge, request.needs, language) or "—",
+                    status=status.get(language) or status.get("nl") or request.status,
+                    department=request.department.name,
+                    due=format_day(request.due_at, language),
+                )
+            )
+        return Reply("\n".join(lines))
+
+
+def _describe(turn: Turn) -> str:
+    """What the resident did, as one line for the transcript."""
+    if turn.command:
+        return f"/{turn.command}"
+    if turn.button:
+        return f"[knop: {turn.button}]"
+    if turn.media:
+        return "[media]"
+    return turn.text or ""

@@ -1,0 +1,1 @@
+"""The channel-independent conversation: which question is open, and what an answer means."""

@@ -1,0 +1,57 @@
+"""Where a conversation stands. Stored as JSON in the database after every message, so a
+restart of the bot loses nothing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Phase(StrEnum):
+    IDLE = "idle"  # nothing asked yet: waiting for what the resident needs
+    CLARIFY = "clarify"  # showed "Bedoelt u ...?" buttons, or the need buttons
+    ASKING = "asking"  # waiting for the answer to `current`
+    CONFIRM = "confirm"  # showed the summary with Versturen / Wijzigen / Annuleren
+    EDIT_MENU = "edit_menu"  # showed what can be changed
+    HANDOVER_OFFER = "handover_offer"  # offered a person after repeated failed answers
+
+
+@dataclass
+class ConversationState:
+    language: str = "nl"
+    phase: Phase = Phase.IDLE
+    needs: list[str] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+    current: str | None = None
+    tries: int = 0
+    editing: bool = False
+    # The text that came before the resident picked a need; its details are used then.
+    carry_text: str | None = None
+    carry_entities: list[dict[str, Any]] = field(default_factory=list)
+    # Why a detail from an earlier message could not be used, shown with its question.
+    problems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    privacy_notice_shown: bool = False
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.needs)
+
+    def reset(self) -> None:
+        """Forget the request in progress, keep the language."""
+        language = self.language
+        self.__dict__.update(ConversationState(language=language).__dict__)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["phase"] = self.phase.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
+        if not data:
+            return cls()
+        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        state = cls(**known)
+        state.phase = Phase(state.phase)
+        return state

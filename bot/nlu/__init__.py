@@ -1,0 +1,1 @@
+"""Understanding a resident's text: the Rasa client and the parsing of dates, times and numbers."""

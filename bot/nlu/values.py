@@ -1,0 +1,103 @@
+"""Times, whole numbers and euro amounts as residents type them ("19.30", "€ 1.200,-")."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+
+from babel.numbers import NumberFormatError, parse_decimal
+
+_CLOCK = re.compile(r"(?<![\d€])([01]?\d|2[0-3])[:.]([0-5]\d)(?!\d)")
+_HOUR_WORD = re.compile(r"(?<![\d€])([01]?\d|2[0-3])\s*(uur|u|h)\b", re.IGNORECASE)
+_AM_PM = re.compile(r"(?<![\d€])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*(am|pm)\b", re.IGNORECASE)
+_BARE_HOUR = re.compile(r"^\s*([01]?\d|2[0-3])\s*$")
+_INTEGER = re.compile(r"(?<![\d.,])(-?\s?\d{1,3}(?:\.\d{3})+|-?\s?\d+)(?![\d,]|\.\d)")
+_AMOUNT = re.compile(
+    r"(?P<neg>-|min(?:us)?\s)?\s*(?:€|eur(?:o)?\b)?\s*(?P<neg2>-)?\s*"
+    r"(?P<number>\d[\d.,]*)(?:,-)?\s*(?:€|euro|eur)?",
+    re.IGNORECASE,
+)
+_PEOPLE = re.compile(
+    r"(\d+)\s*(?:mensen|personen|man|deelnemers|bezoekers|gasten|kinderen|buren|"
+    r"people|persons|guests|visitors|participants)\b",
+    re.IGNORECASE,
+)
+_EURO_MARKED = re.compile(
+    r"(?:€\s?-?\s?\d[\d.,]*(?:,-)?)|(?:-?\d[\d.,]*(?:,-)?\s?(?:euro|eur)\b)", re.IGNORECASE
+)
+
+
+def find_times(text: str) -> list[tuple[time, tuple[int, int]]]:
+    """Every clock time in `text` with its span, in order of appearance."""
+    found: list[tuple[time, tuple[int, int]]] = []
+    for match in _CLOCK.finditer(text):
+        found.append((time(int(match.group(1)), int(match.group(2))), match.span()))
+    for match in _HOUR_WORD.finditer(text):
+        found.append((time(int(match.group(1))), match.span()))
+    for match in _AM_PM.finditer(text):
+        hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "pm" else 0)
+        found.append((time(hour, int(match.group(2) or 0)), match.span()))
+    unique: list[tuple[time, tuple[int, int]]] = []
+    for value, span in sorted(found, key=lambda item: item[1]):
+        if not any(span[0] < other[1] and other[0] < span[1] for _, other in unique):
+            unique.append((value, span))
+    return unique
+
+
+def parse_time(text: str) -> time | None:
+    """The first clock time in `text`; a bare hour ("14") counts as 14:00."""
+    if times := find_times(text):
+        return times[0][0]
+    if match := _BARE_HOUR.match(text):
+        return time(int(match.group(1)))
+    return None
+
+
+def parse_integer(text: str) -> int | None:
+    """The first whole number in `text` ("ongeveer 40", "1.000"), or None."""
+    match = _INTEGER.search(text)
+    if not match:
+        return None
+    return int(match.group(1).replace(".", "").replace(" ", ""))
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The first euro amount in `text`, Dutch or English notation; negative stays negative."""
+    for match in _AMOUNT.finditer(text):
+        number = match.group("number").rstrip(".,")
+        if not number:
+            continue
+        value = _decimal(number)
+        if value is None:
+            continue
+        negative = bool(match.group("neg") or match.group("neg2"))
+        return -value if negative else value
+    return None
+
+
+def _decimal(number: str) -> Decimal | None:
+    """Read "1.200,50" (Dutch) and "1,200.50" (English); a lone separator before 3 digits
+    groups thousands, before 1 or 2 digits it is the decimal mark."""
+    if "," in number and "." in number:
+        locale = "nl" if number.rfind(",") > number.rfind(".") else "en"
+    elif "," in number:
+        locale = "en" if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else "nl"
+    elif "." in number:
+        locale = "nl" if re.fullmatch(r"\d{1,3}(\.\d{3})+", number) else "en"
+    else:
+        locale = "nl"
+    try:
+        return Decimal(parse_decimal(number, locale=locale, strict=True))
+    except NumberFormatError:
+        return None
+
+
+def find_people(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Numbers of people ("40 mensen") with the span of the number."""
+    return [(m.group(1), m.span(1)) for m in _PEOPLE.finditer(text)]
+
+
+def find_amounts(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Amounts marked with a euro sign or word ("€750", "750 euro")."""
+    return [(m.group(0).strip(), m.span()) for m in _EURO_MARKED.finditer(text)]

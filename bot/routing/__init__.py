@@ -1,0 +1,1 @@
+"""Turns a finished conversation into one routed request: which department leads, who helps."""

@@ -1,0 +1,180 @@
+"""The queries the bot needs, kept apart from the models and from the dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot.knowledge import Knowledge
+from bot.routing.rules import RoutingDecision, Rule, check_conditions
+from bot.storage.models import (
+    Conversation,
+    Department,
+    MessageLog,
+    Request,
+    RequestPart,
+    Resident,
+    RoutingRule,
+)
+
+CONTACT_FIELDS = ("name", "phone", "email")
+
+
+def seed_from_knowledge(session: Session, knowledge: Knowledge) -> None:
+    """Fill departments and routing rules from the YAML defaults on first start; after that
+    the database is the live source and the YAML is not read again for them."""
+    if session.scalar(select(Department).limit(1)) is None:
+        for seed in knowledge.departments:
+            session.add(
+                Department(
+                    key=seed.key,
+                    name=seed.name,
+                    sla_days=seed.sla_days,
+                    contact_email=seed.contact_email,
+                    contact_phone=seed.contact_phone,
+                )
+            )
+        session.flush()
+    if session.scalar(select(RoutingRule).limit(1)) is None:
+        for position, seed in enumerate(knowledge.rules):
+            check_conditions(seed.conditions)
+            session.add(
+                RoutingRule(
+                    position=position,
+                    name=seed.name,
+                    conditions=seed.conditions,
+                    department_key=seed.department,
+                )
+            )
+
+
+def routing_rules(session: Session) -> list[Rule]:
+    rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    return [Rule(row.name, dict(row.conditions), row.department_key) for row in rows]
+
+
+def departments(session: Session) -> dict[str, Department]:
+    return {d.key: d for d in session.scalars(select(Department))}
+
+
+def resident_for(session: Session, channel: str, external_id: str, language: str) -> Resident:
+    resident = session.scalar(
+        select(Resident).where(Resident.channel == channel, Resident.external_id == external_id)
+    )
+    if resident is None:
+        resident = Resident(channel=channel, external_id=external_id, language=language)
+        session.add(resident)
+        session.flush()
+    return resident
+
+
+def known_contact(resident: Resident) -> dict[str, Any]:
+    """Contact details from an earlier request, so they are not asked again."""
+    if not resident.name:
+        return {}
+    return {"name": resident.name, "phone": resident.phone, "email": resident.email}
+
+
+def conversation_for(session: Session, resident: Resident) -> Conversation:
+    conversation = session.get(Conversation, resident.id, with_for_update=True)
+    if conversation is None:
+        conversation = Conversation(resident_id=resident.id, state={})
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def log_message(
+    session: Session,
+    resident: Resident,
+    direction: str,
+    text: str,
+    intent: str | None = None,
+    confidence: float | None = None,
+) -> None:
+    session.add(
+        MessageLog(
+            resident_id=resident.id,
+            direction=direction,
+            text=text,
+            intent=intent,
+            confidence=confidence,
+        )
+    )
+
+
+def create_request(
+    session: Session,
+    *,
+    resident: Resident,
+    needs: Sequence[str],
+    answers: dict[str, Any],
+    decision: RoutingDecision,
+    due: date,
+    language: str,
+    conversation_started: datetime,
+    is_handover: bool = False,
+) -> Request:
+    """Store one consolidated request. Contact details go to the resident, not the request,
+    and the conversation's messages become the request's transcript."""
+    for field in CONTACT_FIELDS:
+        if field in answers:
+            setattr(resident, field, answers[field])
+    request = Request(
+        resident_id=resident.id,
+        department_key=decision.department,
+        needs=list(needs),
+        answers={k: v for k, v in answers.items() if k not in CONTACT_FIELDS},
+        language=language,
+        is_handover=is_handover,
+        routing_rule=decision.rule,
+        due_at=due,
+        parts=[RequestPart(need=n, department_key=d) for n, d in decision.part_departments.items()],
+    )
+    session.add(request)
+    session.flush()
+    request.reference = f"WW-{request.created_at.year}-{request.id:06d}"
+    session.flush()  # the transcript link below must see the request id
+    session.execute(
+        update(MessageLog)
+        .where(
+            MessageLog.resident_id == resident.id,
+            MessageLog.request_id.is_(None),
+            MessageLog.created_at >= conversation_started,
+        )
+        .values(request_id=request.id)
+    )
+    return request
+
+
+def requests_of(session: Session, resident: Resident) -> list[Request]:
+    return list(
+        session.scalars(
+            select(Request)
+            .where(Request.resident_id == resident.id)
+            .options(selectinload(Request.parts), selectinload(Request.department))
+            .order_by(Request.created_at.desc(), Request.id.desc())
+        )
+    )
+
+
+def all_requests(session: Session) -> list[Request]:
+    return list(
+        session.scalars(
+            select(Request)
+            .options(selectinload(Request.parts))
+            .order_by(Request.created_at, Request.id)
+        )
+    )
+
+
+def transcript(session: Session, request: Request) -> list[MessageLog]:
+    return list(
+        session.scalars(
+            select(MessageLog).where(MessageLog.request_id == request.id).order_by(MessageLog.id)
+        )
+    )

@@ -1,0 +1,151 @@
+"""python-telegram-bot 22 handlers: small, async, one per kind of update."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation import ConversationService, Sender
+from bot.dialogue.engine import Reply, Turn
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "help", "status", "cancel")
+COMMAND_DESCRIPTIONS = {
+    "nl": {
+        "start": "Begin een aanvraag",
+        "help": "Hoe werkt het?",
+        "status": "Mijn aanvragen",
+        "cancel": "Stoppen",
+    },
+    "en": {
+        "start": "Start a request",
+        "help": "How does it work?",
+        "status": "My requests",
+        "cancel": "Stop",
+    },
+}
+
+
+def build_application(service: ConversationService, token: str, api_base_url: str) -> Application:
+    """The bot, talking to `api_base_url` (Telegram itself, or a local fake in tests)."""
+    root = api_base_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .concurrent_updates(True)  # residents don't wait for each other; order per chat
+        .post_init(_register_commands)  # is kept by ConversationService's per-chat lock
+        .build()
+    )
+    application.bot_data["service"] = service
+    application.add_handler(CommandHandler(list(COMMANDS), on_command))
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(
+        MessageHandler(
+            ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, on_media
+        )
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _register_commands(application: Application) -> None:
+    for language, descriptions in COMMAND_DESCRIPTIONS.items():
+        commands = [BotCommand(name, text) for name, text in descriptions.items()]
+        await application.bot.set_my_commands(
+            commands, language_code=None if language == "nl" else language
+        )
+
+
+def _sender(update: Update) -> Sender:
+    user = update.effective_user
+    return Sender(
+        channel="telegram",
+        external_id=str(update.effective_chat.id),
+        language_code=user.language_code if user else None,
+    )
+
+
+async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn) -> None:
+    service: ConversationService = context.application.bot_data["service"]
+    replies = await service.handle(_sender(update), turn)
+    for reply in replies:
+        await context.bot.send_message(
+            chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
+        )
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    command = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
+    await _respond(update, context, Turn(command=command))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _respond(update, context, Turn(command="help"))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _respond(update, context, Turn(text=update.effective_message.text))
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice messages, files, locations: a polite word, nothing lost."""
+    if update.effective_message is None:
+        return
+    await _respond(update, context, Turn(media=True))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    try:  # a pressed keyboard is spent; removing it keeps old buttons from being pressed
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        log.debug("could not remove the keyboard", exc_info=True)
+    await _respond(update, context, Turn(button=query.data))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        service: ConversationService = context.application.bot_data["service"]
+        language = (
+            (update.effective_user.language_code or "nl")[:2] if update.effective_user else "nl"
+        )
+        try:
+            await context.bot.send_message(
+                chat_id=update.effective_chat.id,
+                text=service.knowledge.text("error_generic", language),
+            )
+        except TelegramError:
+            log.warning("could not tell the resident about the error", exc_info=True)

@@ -1,0 +1,74 @@
+"""Shared fixtures: the knowledge, and real databases (PostgreSQL and SQLite) for every
+test that stores something."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.knowledge import Knowledge, load_knowledge
+from bot.settings import PROJECT_ROOT
+from bot.storage.database import make_engine, make_session_factory, upgrade
+from bot.storage.models import Base
+from bot.storage.repositories import seed_from_knowledge
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(PROJECT_ROOT / "knowledge")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run, dropped afterwards."""
+    name = f"wegwijs_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database: each test runs once on PostgreSQL and once on SQLite."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'wegwijs.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def sessions(database_url: str, knowledge: Knowledge) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_from_knowledge(session, knowledge)
+    yield factory
+    engine.dispose()

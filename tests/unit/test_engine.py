@@ -1,0 +1,265 @@
+"""The dialogue engine on its own: which question comes next, what is never asked twice,
+side questions, changes, cancelling and the hand-over to a person.
+
+The model's output is written out by hand here; tests/integration and tests/e2e run the
+same conversations through the real Rasa server."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.dialogue.engine import Action, DialogueEngine, Outcome, Turn
+from bot.dialogue.state import ConversationState, Phase
+from bot.knowledge import Knowledge
+from bot.nlu.interpretation import Entity, Interpretation
+
+TODAY = date(2026, 11, 23)
+
+
+def said(text: str, intent: str, confidence: float = 0.95, **entities: str) -> Interpretation:
+    found = []
+    for name, value in entities.items():
+        start = text.find(value)
+        assert start >= 0, f"{value!r} not in {text!r}"
+        found.append(Entity(name, value, value, start, start + len(value)))
+    return Interpretation(text, intent, confidence, ((intent, confidence),), tuple(found))
+
+
+class Chat:
+    """A conversation with the engine, keeping the state between turns like the service."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.engine = DialogueEngine(knowledge, lambda: TODAY)
+        self.state = ConversationState()
+        self.asked: list[str] = []
+
+    def turn(self, turn: Turn) -> Outcome:
+        outcome = self.engine.handle(self.state, turn)
+        if self.state.phase == Phase.ASKING:
+            self.asked.append(self.state.current)
+        return outcome
+
+    def text(self, text: str, intent: str = "inform", confidence: float = 0.3, **entities: str):
+        return self.turn(Turn(text=text, interpretation=said(text, intent, confidence, **entities)))
+
+    def press(self, data: str) -> Outcome:
+        return self.turn(Turn(button=data))
+
+    def button_data(self, outcome: Outcome) -> list[str]:
+        return [b.data for reply in outcome.replies for row in reply.buttons for b in row]
+
+
+def test_first_message_details_are_not_asked_again(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    outcome = chat.text(
+        "Ik wil zaterdag 12 december een zaal voor 40 mensen in Centrum",
+        "request_room",
+        0.97,
+        date="zaterdag 12 december",
+        people="40",
+        neighbourhood="Centrum",
+    )
+    assert chat.state.needs == ["room"]
+    assert chat.state.answers == {"date": "2026-12-12", "people": 40, "neighbourhood": "Centrum"}
+    assert chat.state.current == "start_time"
+    assert "zaterdag 12 december 2026" in outcome.replies[0].text
+    chat.text("van 14:00 tot 17:00")  # both times in one answer
+    assert chat.state.answers["end_time"] == "17:00"
+    chat.text("Repair café voor de buurt")
+    chat.text("Jan Jansen")
+    chat.text("0612345678")
+    outcome = chat.press("skip")  # email may be skipped once a phone number is known
+    assert chat.state.phase == Phase.CONFIRM
+    assert chat.asked == ["start_time", "purpose", "name", "phone", "email"]
+    assert "confirm:send" in chat.button_data(outcome)
+    assert chat.press("confirm:send").action == Action.SUBMIT
+
+
+def test_several_needs_share_questions(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text(
+        "we need a hall and some money for snacks", "request_room+request_budget", 0.9
+    )
+    assert chat.state.needs == ["room", "budget"]
+    for answer in ["zaterdag 12 december", "14:00", "18:00", "30", "Noord", "buurtfeest",
+                   "€ 300", "hapjes en drinken", "Buurtfeest Noord", "Jan", "0612345678"]:
+        chat.text(answer)
+    chat.press("skip")
+    assert chat.state.phase == Phase.CONFIRM
+    assert chat.asked.count("neighbourhood") == 1
+    assert len(chat.asked) == len(set(chat.asked))
+
+
+def test_invalid_answers_explain_and_offer_a_person_after_three(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal nodig", "request_room")
+    first = chat.text("31 februari")
+    assert first.replies[0].text.startswith("31 februari bestaat niet.")
+    second = chat.text("1 januari 2020")
+    assert "al voorbij" in second.replies[0].text
+    third = chat.text("😀😀😀")
+    assert chat.state.phase == Phase.HANDOVER_OFFER
+    assert "handover:yes" in chat.button_data(third)
+    assert chat.press("handover:yes").action == Action.HANDOVER
+
+
+def test_declining_the_handover_asks_again(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal nodig", "request_room")
+    for _ in range(3):
+        chat.text("nonsense")
+    chat.press("handover:no")
+    assert chat.state.phase == Phase.ASKING and chat.state.current == "date"
+    assert chat.state.tries == 0
+
+
+def test_side_question_answers_and_resumes(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("hekken lenen", "request_tools")
+    assert chat.state.current == "items"
+    chat.text("20 dranghekken")
+    outcome = chat.text("wat kost het?", "faq_costs", 0.93)
+    assert "gratis" in outcome.replies[0].text
+    assert chat.state.current == "pickup_date"
+    assert outcome.replies[-1].text.endswith(knowledge.question("pickup_date").prompt["nl"])
+
+
+def test_a_free_text_answer_is_not_mistaken_for_a_side_question(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal op zaterdag 12 december", "request_room", date="zaterdag 12 december")
+    chat.text("14:00")
+    chat.text("16:00")
+    chat.text("12")
+    chat.text("Oost")
+    chat.text("uitleg over hoe de gemeente werkt", "help", 0.8)  # no question mark
+    assert chat.state.answers["purpose"] == "uitleg over hoe de gemeente werkt"
+
+
+def test_adding_a_second_need_in_the_middle(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("ik wil een vergunning voor een straatfeest", "request_permit")
+    outcome = chat.text(
+        "o ja, en ook 20 dranghekken lenen", "request_tools", 0.92, quantity="20",
+        item="dranghekken",
+    )
+    assert chat.state.needs == ["tools", "permit"]
+    assert chat.state.answers["items"] == "20 dranghekken"
+    assert "dranghekken" not in chat.asked
+    assert "toegevoegd" in outcome.replies[0].text
+
+
+def test_change_an_answer_from_the_summary(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal", "request_room")
+    for answer in ["12 december", "14:00", "17:00", "40", "Zuid", "bingo", "Jan", "0612345678"]:
+        chat.text(answer)
+    chat.press("skip")
+    chat.press("confirm:edit")
+    assert chat.state.phase == Phase.EDIT_MENU
+    chat.press("edit:start_time")
+    outcome = chat.text("18:00")  # now after the end time: the end time is asked again
+    assert chat.state.current == "end_time"
+    chat.text("21:00")
+    assert chat.state.phase == Phase.CONFIRM
+    assert "18:00" in chat.engine._summary(chat.state).text
+    del outcome
+
+
+def test_remove_a_need_from_the_summary(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal en geld", "request_room+request_budget")
+    for answer in ["12 december", "14:00", "17:00", "40", "Zuid", "bingo", "€ 100", "prijzen",
+                   "Bingo Zuid", "Jan", "0612345678"]:
+        chat.text(answer)
+    chat.press("skip")
+    chat.press("confirm:edit")
+    chat.press("remove:budget")
+    assert chat.state.needs == ["room"]
+    assert "amount" not in chat.state.answers
+    assert chat.state.phase == Phase.CONFIRM
+
+
+def test_cancel_forgets_the_request(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal", "request_room")
+    outcome = chat.turn(Turn(command="cancel"))
+    assert chat.state.needs == [] and chat.state.phase == Phase.IDLE
+    assert "niets verstuurd" in outcome.replies[0].text
+
+
+def test_low_confidence_asks_did_you_mean(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    text = "iets voor de buurt op 12 december"
+    interpretation = Interpretation(
+        text,
+        "nlu_fallback",
+        0.4,
+        (("nlu_fallback", 0.4), ("request_room", 0.35), ("faq_costs", 0.2)),
+        (),
+    )
+    outcome = chat.turn(Turn(text=text, interpretation=interpretation))
+    data = chat.button_data(outcome)
+    assert data[:2] == ["need:room", "intent:faq_costs"]
+    assert {"need:tools", "need:budget", "need:permit", "else"} <= set(data)
+    chat.press("need:room")
+    assert chat.state.answers["date"] == "2026-12-12"  # the first message is not lost
+
+
+def test_without_nlu_the_needs_are_offered_and_details_kept(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    outcome = chat.turn(Turn(text="zaal voor 40 mensen op 12 december in Noord"))
+    assert chat.button_data(outcome) == ["need:room", "need:tools", "need:budget", "need:permit"]
+    chat.press("need:room")
+    assert chat.state.answers == {"date": "2026-12-12", "people": 40, "neighbourhood": "Noord"}
+
+
+@pytest.mark.parametrize("turn", [Turn(media=True), Turn(text="x" * 10_000), Turn(text="   ")])
+def test_odd_input_keeps_the_conversation(knowledge: Knowledge, turn: Turn) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal", "request_room")
+    chat.text("12 december")
+    before = dict(chat.state.answers)
+    outcome = chat.turn(turn)
+    assert chat.state.answers == before
+    assert chat.state.current == "start_time"
+    assert outcome.replies[-1].text.endswith(knowledge.question("start_time").prompt["nl"])
+
+
+def test_stale_buttons_are_explained(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal", "request_room")
+    outcome = chat.press("confirm:send")
+    assert outcome.action is None
+    assert "eerder moment" in outcome.replies[0].text
+
+
+def test_known_contact_details_are_not_asked(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    contact = {"name": "Jan", "phone": "+31612345678", "email": None}
+    chat.turn(
+        Turn(
+            text="20 tafels lenen",
+            interpretation=said("20 tafels lenen", "request_tools", quantity="20", item="tafels"),
+            known_contact=contact,
+        )
+    )
+    for answer in ["12 december", "13 december", "West", "burendag"]:
+        chat.text(answer)
+    assert chat.state.phase == Phase.CONFIRM
+    assert not {"name", "phone", "email"} & set(chat.asked)
+
+
+def test_state_survives_json(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal op 12 december", "request_room", date="12 december")
+    restored = ConversationState.from_json(chat.state.to_json())
+    assert restored == chat.state
+
+
+def test_english(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.state.language = "en"
+    outcome = chat.text("I need a room", "request_room")
+    assert outcome.replies[-1].text == knowledge.question("date").prompt["en"]

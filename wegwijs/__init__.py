@@ -1,0 +1,1 @@
+"""Composition root: wires settings, storage, NLU, dialogue and channels into commands."""
