@@ -72,3 +72,12 @@ def sessions(database_url: str, knowledge: Knowledge) -> Iterator[sessionmaker[S
         seed_from_knowledge(session, knowledge)
     yield factory
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real Rasa server with the trained model (started once, about 25 seconds)."""
+    from tests.rasa_server import running_rasa
+
+    with running_rasa(tmp_path_factory.mktemp("rasa") / "rasa.log") as url:
+        yield url

@@ -46,7 +46,7 @@ def _rasa(settings: Settings, *args: str) -> list[str]:
     return [str(settings.rasa_executable), *args]
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
@@ -76,7 +76,7 @@ def train(settings: Settings, *, force: bool = False) -> Path:
             model.name.removesuffix(".tar.gz"),
         ),
         check=True,
-        env=_environment(),
+        env=environment(),
     )
     return model
 
@@ -116,7 +116,7 @@ def start_server(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            serve_command(settings, model), stdout=log, stderr=subprocess.STDOUT, env=_environment()
+            serve_command(settings, model), stdout=log, stderr=subprocess.STDOUT, env=environment()
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -145,7 +145,7 @@ def evaluate(settings: Settings, test_file: Path, out_dir: Path) -> dict[str, fl
             str(out_dir),
         ),
         check=True,
-        env=_environment(),
+        env=environment(),
         stdout=sys.stderr,
     )
     return report_scores(out_dir)
@@ -171,7 +171,7 @@ def cross_validate(settings: Settings, out_dir: Path, folds: int = 5) -> dict[st
             str(out_dir),
         ),
         check=True,
-        env=_environment(),
+        env=environment(),
         stdout=sys.stderr,
     )
     return report_scores(out_dir)

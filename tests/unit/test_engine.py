@@ -79,12 +79,21 @@ def test_first_message_details_are_not_asked_again(knowledge: Knowledge) -> None
 
 def test_several_needs_share_questions(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
-    chat.text(
-        "we need a hall and some money for snacks", "request_room+request_budget", 0.9
-    )
+    chat.text("we need a hall and some money for snacks", "request_room+request_budget", 0.9)
     assert chat.state.needs == ["room", "budget"]
-    for answer in ["zaterdag 12 december", "14:00", "18:00", "30", "Noord", "buurtfeest",
-                   "€ 300", "hapjes en drinken", "Buurtfeest Noord", "Jan", "0612345678"]:
+    for answer in [
+        "zaterdag 12 december",
+        "14:00",
+        "18:00",
+        "30",
+        "Noord",
+        "buurtfeest",
+        "€ 300",
+        "hapjes en drinken",
+        "Buurtfeest Noord",
+        "Jan",
+        "0612345678",
+    ]:
         chat.text(answer)
     chat.press("skip")
     assert chat.state.phase == Phase.CONFIRM
@@ -141,7 +150,10 @@ def test_adding_a_second_need_in_the_middle(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     chat.text("ik wil een vergunning voor een straatfeest", "request_permit")
     outcome = chat.text(
-        "o ja, en ook 20 dranghekken lenen", "request_tools", 0.92, quantity="20",
+        "o ja, en ook 20 dranghekken lenen",
+        "request_tools",
+        0.92,
+        quantity="20",
         item="dranghekken",
     )
     assert chat.state.needs == ["tools", "permit"]
@@ -170,8 +182,19 @@ def test_change_an_answer_from_the_summary(knowledge: Knowledge) -> None:
 def test_remove_a_need_from_the_summary(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     chat.text("zaal en geld", "request_room+request_budget")
-    for answer in ["12 december", "14:00", "17:00", "40", "Zuid", "bingo", "€ 100", "prijzen",
-                   "Bingo Zuid", "Jan", "0612345678"]:
+    for answer in [
+        "12 december",
+        "14:00",
+        "17:00",
+        "40",
+        "Zuid",
+        "bingo",
+        "€ 100",
+        "prijzen",
+        "Bingo Zuid",
+        "Jan",
+        "0612345678",
+    ]:
         chat.text(answer)
     chat.press("skip")
     chat.press("confirm:edit")

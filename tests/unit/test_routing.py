@@ -72,9 +72,7 @@ def test_first_match_wins_and_conditions_combine() -> None:
 
 def test_a_range_condition_needs_the_value() -> None:
     assert not matches({"amount_max": 5000}, RequestFacts(frozenset({"budget"})))
-    assert matches(
-        {"amount_max": 5000}, RequestFacts(frozenset({"budget"}), amount=Decimal("10"))
-    )
+    assert matches({"amount_max": 5000}, RequestFacts(frozenset({"budget"}), amount=Decimal("10")))
 
 
 def test_unknown_conditions_are_refused() -> None:

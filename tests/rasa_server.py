@@ -1,0 +1,45 @@
+"""Starts the real Rasa server with the trained model, once per test run."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.settings import Settings
+from wegwijs import rasa_process
+
+TOKEN = "test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_rasa(log_file: Path) -> Iterator[str]:
+    settings = Settings(rasa_url=f"http://127.0.0.1:{free_port()}", rasa_token=TOKEN)
+    model = rasa_process.current_model(settings)
+    assert model.exists(), f"no trained model at {model}: `make test` trains it first"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            rasa_process.serve_command(settings, model),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=rasa_process.environment(),
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not rasa_process.is_up(settings):
+            assert process.poll() is None, f"Rasa stopped: {log_file.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "Rasa did not start within 240 s"
+            time.sleep(0.5)
+        yield settings.rasa_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

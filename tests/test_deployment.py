@@ -1,0 +1,56 @@
+"""docker-compose.yml and the Dockerfile, checked statically (no Docker engine here)."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from bot.settings import PROJECT_ROOT, Settings
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_depend_on_healthy_parts() -> None:
+    services = COMPOSE["services"]
+    assert set(services) == {"postgres", "rasa-train", "rasa", "app"}
+    assert services["app"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "rasa": {"condition": "service_healthy"},
+    }
+    assert services["rasa"]["depends_on"]["rasa-train"]["condition"] == (
+        "service_completed_successfully"
+    )
+    for name in ("postgres", "rasa", "app"):
+        assert "healthcheck" in services[name], name
+
+
+def test_rasa_is_the_pinned_version_with_a_token() -> None:
+    for name in ("rasa", "rasa-train"):
+        assert COMPOSE["services"][name]["image"] == "rasa/rasa:3.6.21-full"
+    command = COMPOSE["services"]["rasa"]["command"]
+    assert "--auth-token" in command and "--enable-api" in command
+
+
+def test_app_environment_names_real_settings() -> None:
+    environment = COMPOSE["services"]["app"]["environment"]
+    assert set(environment) <= {name.upper() for name in Settings.model_fields}
+    assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
+
+
+def test_named_volumes_are_declared() -> None:
+    used = {
+        volume.split(":")[0]
+        for service in COMPOSE["services"].values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith(".")
+    }
+    assert used == set(COMPOSE["volumes"])
+
+
+def test_dockerfile_copies_what_exists() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    for line in re.findall(r"^COPY (.+)$", dockerfile, flags=re.MULTILINE):
+        for source in line.split()[:-1]:
+            assert (PROJECT_ROOT / source).exists(), source
+    assert "requirements.lock" in dockerfile

@@ -1,0 +1,89 @@
+"""Storing requests on PostgreSQL and SQLite: references, parts, transcripts, and the
+`wegwijs requests list --json` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.knowledge import NEED_ORDER, Knowledge
+from bot.routing.rules import RequestFacts, route
+from bot.settings import PROJECT_ROOT
+from bot.storage import repositories as repo
+from bot.storage.models import MessageLog, Request
+
+
+def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> Request:
+    decision = route(
+        repo.routing_rules(session),
+        RequestFacts.from_answers(needs, answers),
+        knowledge.fallback_department,
+        NEED_ORDER,
+    )
+    return repo.create_request(
+        session,
+        resident=resident,
+        needs=needs,
+        answers=answers,
+        decision=decision,
+        due=date(2026, 12, 1),
+        language="nl",
+        conversation_started=datetime.now(UTC) - timedelta(minutes=5),
+    )
+
+
+def test_defaults_are_seeded_once(sessions: sessionmaker[Session], knowledge: Knowledge) -> None:
+    with sessions.begin() as session:
+        repo.seed_from_knowledge(session, knowledge)  # a second start adds nothing
+        assert set(repo.departments(session)) == {d.key for d in knowledge.departments}
+        assert [r.name for r in repo.routing_rules(session)] == [r.name for r in knowledge.rules]
+
+
+def test_request_reference_parts_and_transcript(
+    sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    with sessions.begin() as session:
+        resident = repo.resident_for(session, "telegram", "42", "nl")
+        repo.log_message(session, resident, "in", "zaal en geld graag")
+        answers = {"amount": "750.00", "name": "Jan", "phone": "+31612345678", "email": None}
+        request = store(session, knowledge, resident, ["room", "budget"], answers)
+        reference = request.reference
+    with sessions() as session:
+        request = session.scalar(select(Request).where(Request.reference == reference))
+        assert reference == f"WW-{request.created_at.year}-{request.id:06d}"
+        assert request.department_key == "initiatievenloket"
+        assert request.co_departments == ["vastgoed", "wijkbudget"]
+        assert request.answers == {"amount": "750.00"}
+        assert request.resident.name == "Jan" and request.resident.phone == "+31612345678"
+        lines = session.scalars(select(MessageLog.text).where(MessageLog.request_id == request.id))
+        assert list(lines) == ["zaal en geld graag"]
+
+
+def test_requests_list_json(
+    database_url: str, sessions: sessionmaker[Session], knowledge: Knowledge
+) -> None:
+    with sessions.begin() as session:
+        resident = repo.resident_for(session, "terminal", "jan", "nl")
+        store(session, knowledge, resident, ["permit"], {"visitors": 80})
+    output = subprocess.run(
+        [sys.executable, "-m", "wegwijs", "requests", "list", "--json"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    [row] = json.loads(output)
+    assert set(row) == {
+        "reference", "department", "co_departments", "needs", "status", "answers",
+        "created_at", "due_at",
+    }  # fmt: skip
+    assert row["department"] == "vergunningen"
+    assert row["needs"] == ["permit"] and row["status"] == "nieuw"
+    assert row["due_at"] == "2026-12-01"
