@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -57,12 +57,21 @@ class ConversationService:
         self.max_message_length = max_message_length
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def handle(self, sender: Sender, turn: Turn) -> list[Reply]:
-        """Process one turn and return what to show the resident."""
+    async def handle(
+        self,
+        sender: Sender,
+        turn: Turn,
+        deliver: Callable[[list[Reply]], Awaitable[None]] | None = None,
+    ) -> list[Reply]:
+        """Process one turn and return what to show the resident. `deliver` sends the
+        replies while this resident's next message still waits, so replies keep their order."""
         async with self._locks[(sender.channel, sender.external_id)]:
             if turn.text and turn.text.strip() and len(turn.text) <= self.max_message_length:
                 turn.interpretation = await self._interpret(turn.text)
-            return await asyncio.to_thread(self._step, sender, turn)
+            replies = await asyncio.to_thread(self._step, sender, turn)
+            if deliver is not None:
+                await deliver(replies)
+            return replies
 
     async def _interpret(self, text: str) -> Interpretation | None:
         try:

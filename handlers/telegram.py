@@ -50,8 +50,9 @@ def build_application(service: ConversationService, token: str, api_base_url: st
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .concurrent_updates(True)  # residents don't wait for each other; order per chat
-        .post_init(_register_commands)  # is kept by ConversationService's per-chat lock
+        # Residents don't wait for each other; ConversationService keeps each chat in order.
+        .concurrent_updates(True)
+        .post_init(_register_commands)
         .build()
     )
     application.bot_data["service"] = service
@@ -87,11 +88,14 @@ def _sender(update: Update) -> Sender:
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn) -> None:
     service: ConversationService = context.application.bot_data["service"]
-    replies = await service.handle(_sender(update), turn)
-    for reply in replies:
-        await context.bot.send_message(
-            chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
-        )
+
+    async def deliver(replies: list[Reply]) -> None:
+        for reply in replies:
+            await context.bot.send_message(
+                chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
+            )
+
+    await service.handle(_sender(update), turn, deliver)
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -139,9 +143,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         service: ConversationService = context.application.bot_data["service"]
-        language = (
-            (update.effective_user.language_code or "nl")[:2] if update.effective_user else "nl"
-        )
+        language = (_sender(update).language_code or "nl")[:2]
         try:
             await context.bot.send_message(
                 chat_id=update.effective_chat.id,

@@ -250,8 +250,35 @@ class DialogueEngine:
                 self._resume(state, out, announce=True)
                 return
             new_needs = [n for n in self._needs_in(interpretation) if n not in state.needs]
-            if new_needs and confidence >= NEW_NEED_CONFIDENCE:
+            if confidence < NEW_NEED_CONFIDENCE:
+                new_needs = []
+            # A message that is no answer to a typed question is clearly about a new need.
+            # A free-text answer may merely sound like one ("Straatfeest"): keep it as the
+            # answer and offer the need instead of assuming it.
+            if new_needs and not free_text and not self._is_valid(state, question, text):
                 self._start(state, new_needs, entities, text, turn.known_contact, out)
+                return
+            if new_needs and free_text:
+                suggestion = self._say(
+                    state,
+                    "need_suggestion",
+                    buttons=[
+                        [
+                            Button(
+                                self._text(
+                                    state,
+                                    "add_need",
+                                    need=need_label(self.knowledge, need, state.language),
+                                ),
+                                f"need:{need}",
+                            )
+                        ]
+                        for need in new_needs
+                    ],
+                    needs=need_list(self.knowledge, new_needs, state.language),
+                )
+                self._answer(state, question, text, entities, out)
+                out.replies.insert(len(out.replies) - 1, suggestion)
                 return
         if question.optional and is_skip(text):
             self._answer(state, question, None, [], out)

@@ -149,6 +149,9 @@ def test_a_free_text_answer_is_not_mistaken_for_a_side_question(knowledge: Knowl
 def test_adding_a_second_need_in_the_middle(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     chat.text("ik wil een vergunning voor een straatfeest", "request_permit")
+    chat.text("Straatfeest")
+    chat.text("Kerkstraat")
+    assert chat.state.current == "date"
     outcome = chat.text(
         "o ja, en ook 20 dranghekken lenen",
         "request_tools",
@@ -158,8 +161,32 @@ def test_adding_a_second_need_in_the_middle(knowledge: Knowledge) -> None:
     )
     assert chat.state.needs == ["tools", "permit"]
     assert chat.state.answers["items"] == "20 dranghekken"
-    assert "dranghekken" not in chat.asked
     assert "toegevoegd" in outcome.replies[0].text
+    assert chat.state.current == "pickup_date"
+
+
+def test_a_date_answer_that_sounds_like_a_need_is_an_answer(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("hekken lenen", "request_tools")
+    chat.text("20 dranghekken")
+    chat.text("zaterdag 19 december")
+    chat.text("maandag 21 december", "request_room", 0.9)
+    assert chat.state.needs == ["tools"]
+    assert chat.state.answers["return_date"] == "2026-12-21"
+
+
+def test_a_free_text_answer_that_sounds_like_a_need_offers_it(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal", "request_room")
+    for answer in ["12 december", "14:00", "17:00", "40", "Zuid"]:
+        chat.text(answer)
+    outcome = chat.text("Straatfeest", "request_permit", 0.9)
+    assert chat.state.answers["purpose"] == "Straatfeest"
+    assert chat.state.needs == ["room"]
+    assert "need:permit" in chat.button_data(outcome)
+    chat.press("need:permit")
+    assert chat.state.needs == ["room", "permit"]
+    assert chat.state.current == "activity"
 
 
 def test_change_an_answer_from_the_summary(knowledge: Knowledge) -> None:
