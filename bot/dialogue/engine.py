@@ -205,6 +205,10 @@ class DialogueEngine:
             return
         needs = self._needs_in(interpretation)
         if needs and not interpretation.is_fallback:
+            if state.carry_text:  # what the resident said before we asked what they meant
+                carried = [Entity.from_dict(e) for e in state.carry_entities]
+                entities = [*entities, *carried]
+                text = f"{text}\n{state.carry_text}"
             self._start(state, needs, entities, text, turn.known_contact, out)
         elif interpretation.is_fallback:
             self._carry(state, text, entities)
@@ -641,7 +645,7 @@ class DialogueEngine:
             needs = [n for n in (self.knowledge.need_for_intent(i) for i in intent.split("+")) if n]
             if needs and len(needs) == len(intent.split("+")):
                 data = "need:" + ",".join(needs)
-                label = need_list(self.knowledge, needs, state.language)
+                label = need_list(self.knowledge, needs, state.language).capitalize()
             elif f"label_{intent}" in self.knowledge.texts:
                 data, label = f"intent:{intent}", self._text(state, f"label_{intent}")
             else:

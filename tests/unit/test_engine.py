@@ -257,6 +257,14 @@ def test_low_confidence_asks_did_you_mean(knowledge: Knowledge) -> None:
     assert chat.state.answers["date"] == "2026-12-12"  # the first message is not lost
 
 
+def test_a_new_message_after_did_you_mean_keeps_the_first(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    text = "iets voor 40 mensen in Noord"
+    chat.turn(Turn(text=text, interpretation=Interpretation(text, "nlu_fallback", 0.3, (), ())))
+    chat.text("een zaal bedoel ik", "request_room", 0.9)
+    assert chat.state.answers == {"people": 40, "neighbourhood": "Noord"}
+
+
 def test_without_nlu_the_needs_are_offered_and_details_kept(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     outcome = chat.turn(Turn(text="zaal voor 40 mensen op 12 december in Noord"))
