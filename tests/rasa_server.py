@@ -22,9 +22,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_rasa(log_file: Path) -> Iterator[str]:
+def running_rasa(log_file: Path, model: Path | None = None) -> Iterator[str]:
+    """Rasa on a free port with `model` (by default the model of the current data)."""
     settings = Settings(rasa_url=f"http://127.0.0.1:{free_port()}", rasa_token=TOKEN)
-    model = rasa_process.current_model(settings)
+    model = model or rasa_process.current_model(settings)
     assert model.exists(), f"no trained model at {model}: `make test` trains it first"
     with log_file.open("wb") as log:
         process = subprocess.Popen(

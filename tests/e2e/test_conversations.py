@@ -130,8 +130,8 @@ def test_everything_together_is_one_request(
     saturday = future_saturday()
     resident = Resident(telegram, knowledge, 1005)
     replies = resident.say(
-        "Voor ons straatfeest hebben we een zaal nodig, 20 dranghekken, €750 en "
-        "toestemming om de straat af te sluiten"
+        "We willen een zaal, 20 dranghekken lenen, €750 budget en een vergunning om de "
+        "straat af te sluiten"
     )
     assert {"room", "tools", "budget", "permit"} <= _needs_mentioned(replies[0]["text"])
     replies = resident.answer_all(
