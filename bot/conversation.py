@@ -23,6 +23,7 @@ from bot.knowledge import NEED_ORDER, Knowledge
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.language import choose_language
+from bot.queue import actions
 from bot.routing.rules import RequestFacts, RoutingDecision, route
 from bot.routing.sla import add_working_days
 from bot.storage import repositories as repo
@@ -105,10 +106,12 @@ class ConversationService:
                 interpretation.confidence if interpretation else None,
             )
             turn.known_contact = repo.known_contact(resident)
+            if state.reply_to is not None and not repo.open_request(session, state.reply_to):
+                state.reply_to = None  # closed or gone: nothing to reply to any more
             outcome = self.engine.handle(state, turn)
             replies = (
                 outcome.replies
-                + self._carry_out(session, resident, conversation, state, outcome)
+                + self._carry_out(session, resident, conversation, state, outcome, turn)
                 + outcome.follow_up
             )
             conversation.state = state.to_json()
@@ -123,6 +126,7 @@ class ConversationService:
         conversation: Conversation,
         state: ConversationState,
         outcome: Outcome,
+        turn: Turn,
     ) -> list[Reply]:
         language = state.language
         match outcome.action:
@@ -149,6 +153,13 @@ class ConversationService:
                 ]
             case Action.SHOW_STATUS:
                 return [self._status(session, resident, language)]
+            case Action.ADD_TO_THREAD:
+                request = repo.open_request(session, state.reply_to)
+                if request is None:  # checked before the engine ran; kept for type safety
+                    return []
+                actions.record_resident_reply(session, request, turn.text or "")
+                reference = request.reference
+                return [Reply(self.knowledge.text("reply_added", language, reference=reference))]
             case _:
                 return []
 
@@ -181,6 +192,7 @@ class ConversationService:
             is_handover=handover,
         )
         session.refresh(request, ["department"])
+        actions.record_created(session, request)
         return request
 
     def _submitted(self, session: Session, request: Request, language: str) -> Reply:

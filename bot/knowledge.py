@@ -73,12 +73,23 @@ class Knowledge:
     fallback_department: str
     texts: dict[str, dict[str, str]]
     statuses: dict[str, dict[str, str]]
+    status_messages: dict[str, dict[str, str]]
     errors: dict[str, dict[str, str]]
     faq: dict[str, dict[str, str]]
 
     def text(self, key: str, language: str, **values: Any) -> str:
         """A bot sentence in the resident's language, with placeholders filled in."""
         return _pick(self.texts[key], language).format(**values)
+
+    def status_name(self, status: str, language: str) -> str:
+        """The status as the resident sees it ("wacht op uw reactie")."""
+        return _pick(self.statuses[status], language) if status in self.statuses else status
+
+    def status_message(self, status: str, language: str) -> str:
+        """The standard text an official starts from when telling the resident about it."""
+        return (
+            _pick(self.status_messages[status], language) if status in self.status_messages else ""
+        )
 
     def error(self, key: str, language: str, **values: Any) -> str:
         return _pick(self.errors[key], language).format(**values)
@@ -196,6 +207,10 @@ def load_knowledge(directory: Path) -> Knowledge:
         fallback_department=fallback,
         texts={k: _translations(v, f"texts.{k}") for k, v in texts_raw["texts"].items()},
         statuses={k: _translations(v, f"statuses.{k}") for k, v in texts_raw["statuses"].items()},
+        status_messages={
+            k: _translations(v, f"status_messages.{k}")
+            for k, v in texts_raw["status_messages"].items()
+        },
         errors={k: _translations(v, f"errors.{k}") for k, v in texts_raw["errors"].items()},
         faq={
             k: _translations(v, f"faq.{k}") for k, v in _read(directory / "faq.yml")["faq"].items()

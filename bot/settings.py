@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # Local state: the SQLite database, logs and the generated session key.
+    data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'wegwijs.db'}"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = "wegwijs-local-token"
@@ -26,6 +28,22 @@ class Settings(BaseSettings):
     rasa_model_dir: Path = PROJECT_ROOT / ".models"
     default_language: str = "nl"
     max_message_length: int = 1000
+    # The officials' web app.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    # Signs the session cookie. Empty: a random key is made once and kept in data/secret_key.
+    secret_key: str = ""
+    # Send the session cookie over HTTPS only; switch on behind TLS in production.
+    session_cookie_secure: bool = False
+    session_hours: int = 8
+    # Delivery of residents' messages and department webhooks (bot/delivery).
+    delivery_retry_seconds: list[float] = [60, 300, 900, 3600, 10800, 21600, 43200, 86400, 86400]
+    delivery_lease_seconds: float = 60.0
+    delivery_poll_seconds: float = 1.0
+    # Telegram webhook mode instead of long polling (production behind HTTPS).
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_webhook_port: int = 8443
 
 
 @lru_cache

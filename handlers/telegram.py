@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import (
@@ -22,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import ConversationService, Sender
+from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.engine import Reply, Turn
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,43 @@ def build_application(service: ConversationService, token: str, api_base_url: st
     )
     application.add_error_handler(on_error)
     return application
+
+
+async def run_bot(
+    application: Application,
+    worker: DeliveryWorker,
+    stop: asyncio.Event,
+    *,
+    webhook_url: str = "",
+    webhook_secret: str = "",
+    webhook_port: int = 8443,
+) -> None:
+    """Run the bot inside an existing event loop until `stop` is set: long polling, or a
+    webhook behind HTTPS in production. Officials' messages go out through `worker`."""
+    async with application:
+        await application.start()
+        if webhook_url:
+            await application.updater.start_webhook(
+                listen="0.0.0.0",
+                port=webhook_port,
+                url_path="telegram",
+                webhook_url=webhook_url,
+                secret_token=webhook_secret or None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+        async def send(chat_id: str, text: str) -> None:
+            await application.bot.send_message(chat_id=int(chat_id), text=text)
+
+        worker.add_channel("telegram", send)
+        worker.wake()
+        try:
+            await stop.wait()
+        finally:
+            await application.updater.stop()
+            await application.stop()
 
 
 async def _register_commands(application: Application) -> None:

@@ -10,6 +10,7 @@ import getpass
 import textwrap
 
 from bot.conversation import ConversationService, Sender
+from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.engine import Button, Reply, Turn
 
 COMMANDS = {"start", "help", "status", "cancel"}
@@ -37,8 +38,23 @@ def parse_input(line: str, buttons: list[Button]) -> Turn:
     return Turn(text=line)
 
 
-async def chat(service: ConversationService, user: str | None = None, language: str = "nl") -> None:
+async def chat(
+    service: ConversationService,
+    worker: DeliveryWorker | None = None,
+    user: str | None = None,
+    language: str = "nl",
+) -> None:
+    """Chat until /quit. With a delivery worker, officials' messages appear in the chat."""
     sender = Sender("terminal", user or getpass.getuser(), language)
+    if worker is not None:
+
+        async def show_official_message(chat_id: str, text: str) -> None:
+            if chat_id != sender.external_id:
+                raise LookupError(f"resident {chat_id} is not in this terminal chat")
+            print(f"\n\nwegwijs> {render(Reply(text))[0]}\n\nu> ", end="", flush=True)
+
+        worker.add_channel("terminal", show_official_message)
+        worker.wake()
     print("Wegwijs terminal chat. Typ /quit om te stoppen, /help voor uitleg.\n")
     buttons = await _show(service, sender, Turn(command="start"))
     while True:

@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE="${WEGWIJS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wegwijs}"
 mkdir -p "$CACHE/models" data
+# Two set-ups at once (two clones, or CI beside a developer) take turns on the shared cache.
+exec 9>"$CACHE/.lock"
+flock 9
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -45,7 +48,7 @@ build_venv() {
 }
 
 APP_PYTHON=""
-for version in 3.13 3.12 3.11; do
+for version in 3.11 3.12 3.13; do
     if APP_PYTHON=$(find_python "$version"); then break; fi
 done
 [ -n "$APP_PYTHON" ] || { echo "Python 3.11 or newer is needed for the app." >&2; exit 1; }
@@ -82,6 +85,16 @@ if [ ! -f "$RASA_VENV/.complete" ]; then
     say "Installing Rasa 3.6.21 (Python 3.10) into $RASA_VENV; this takes a few minutes, once"
     build_venv "$RASA_VENV" "$RASA_PYTHON" rasa_project/requirements.lock
 fi
+# The browser tests drive Debian's chromium (Playwright's own browser download can't work here).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "Installing Debian's chromium for the browser tests"
+        apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+    else
+        echo "chromium is not installed: the browser tests will be skipped (apt-get install chromium)." >&2
+    fi
+fi
+
 ln -sfn "$RASA_VENV" .venv-rasa
 ln -sfn "$CACHE/models" .models
 

@@ -12,14 +12,20 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import accounts
+from bot.conversation import ConversationService
+from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.slots import fill_from_entities
 from bot.knowledge import load_knowledge
 from bot.nlu.client import NLUUnavailable
 from bot.nlu.language import choose_language, warm_up
 from bot.nlu.patterns import merge_entities
+from bot.queue.serialize import request_json
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.storage import repositories as repo
-from wegwijs import rasa_process
+from wegwijs import rasa_process, runner
 from wegwijs.assembly import build_service, prepare_database, rasa_client
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -28,9 +34,22 @@ REPORTS = PROJECT_ROOT / "reports"
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="wegwijs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start everything: Rasa, then the Telegram bot or the chat")
-    commands.add_parser("bot", help="run the Telegram bot (long polling)")
+    commands.add_parser(
+        "run", help="start everything: Rasa, the web app, and the Telegram bot or the chat"
+    )
+    commands.add_parser("bot", help="run the Telegram bot (long polling or webhook)")
+    commands.add_parser("web", help="run the officials' web app and the delivery worker")
     commands.add_parser("chat", help="talk to Wegwijs in the terminal")
+    user = commands.add_parser("user", help="manage officials and admins")
+    user.add_argument("action", choices=["add"])
+    user.add_argument("name")
+    user.add_argument("--role", choices=accounts.ROLES, default="official")
+    user.add_argument("--department", action="append", help="department key (repeatable)")
+    user.add_argument("--full-name", help="the name colleagues see")
+    user.add_argument("--password", help="the password (default: a random one, printed)")
+    token = commands.add_parser("token", help="API tokens")
+    token.add_argument("action", choices=["create"])
+    token.add_argument("user")
     interpret = commands.add_parser("interpret", help="show what the NLU makes of a text")
     interpret.add_argument("text")
     requests = commands.add_parser("requests", help="stored requests")
@@ -51,7 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     handler = {
         "run": _run,
         "bot": _bot,
+        "web": _web,
         "chat": _chat,
+        "user": _user,
+        "token": _token,
         "interpret": _interpret,
         "requests": _requests,
         "nlu": _nlu,
@@ -61,20 +83,24 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> None:
-    """The whole system on one machine: Rasa if it is not running yet, then the bot."""
+    """The whole system on one machine: Rasa if it is not running yet, the web app, the
+    delivery worker, and the Telegram bot (with a token) or the terminal chat."""
     rasa = None
     if not rasa_process.is_up(settings) and urlparse(settings.rasa_url).hostname in (
         "127.0.0.1",
         "localhost",
     ):
         print("Starting the Rasa server (about 25 seconds)...", flush=True)
-        rasa = rasa_process.start_server(settings, PROJECT_ROOT / "data" / "rasa.log")
+        rasa = rasa_process.start_server(settings, settings.data_dir / "rasa.log")
     try:
+        service = build_service(settings)
+        _first_admin(settings, service.sessions)
+        print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/")
         if settings.telegram_bot_token:
-            _bot(settings, _args)
+            _serve(settings, service, web=True, channel="telegram")
         else:
             print("No TELEGRAM_BOT_TOKEN set: starting the terminal chat instead.\n")
-            _chat(settings, _args)
+            _serve(settings, service, web=True, channel="terminal")
     finally:
         if rasa is not None:
             rasa.terminate()
@@ -82,30 +108,119 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
 
 
 def _bot(settings: Settings, _args: argparse.Namespace) -> None:
-    from telegram import Update
-
-    from handlers.telegram import build_application
-
     if not settings.telegram_bot_token:
         raise SystemExit("Set TELEGRAM_BOT_TOKEN to run the Telegram bot.")
-    warm_up()
-    application = build_application(
-        build_service(settings), settings.telegram_bot_token, settings.telegram_api_base_url
-    )
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    _serve(settings, build_service(settings), web=False, channel="telegram")
+
+
+def _web(settings: Settings, _args: argparse.Namespace) -> None:
+    service = build_service(settings)
+    _first_admin(settings, service.sessions)
+    print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/", flush=True)
+    _serve(settings, service, web=True, channel=None)
 
 
 def _chat(settings: Settings, _args: argparse.Namespace) -> None:
-    from handlers.terminal import chat
+    _serve(settings, build_service(settings), web=False, channel="terminal")
 
-    log_file = PROJECT_ROOT / "data" / "chat.log"  # log lines would garble the conversation
+
+def _serve(
+    settings: Settings, service: ConversationService, *, web: bool, channel: str | None
+) -> None:
+    from handlers import telegram, terminal
+
+    warm_up()
+    if channel == "terminal":
+        _log_to_file(settings.data_dir / "chat.log")  # log lines would garble the chat
+
+        async def run_channel(worker: DeliveryWorker, stop: asyncio.Event) -> None:
+            await terminal.chat(service, worker)
+
+    elif channel == "telegram":
+        application = telegram.build_application(
+            service, settings.telegram_bot_token or "", settings.telegram_api_base_url
+        )
+        mode = "webhook" if settings.telegram_webhook_url else "long polling"
+
+        async def run_channel(worker: DeliveryWorker, stop: asyncio.Event) -> None:
+            beat = asyncio.create_task(
+                runner.heartbeat(service.sessions, "bot", f"telegram, {mode}", stop)
+            )
+            try:
+                await telegram.run_bot(
+                    application,
+                    worker,
+                    stop,
+                    webhook_url=settings.telegram_webhook_url,
+                    webhook_secret=settings.telegram_webhook_secret,
+                    webhook_port=settings.telegram_webhook_port,
+                )
+            finally:
+                beat.cancel()
+
+    asyncio.run(runner.serve(settings, service, web=web, channel=run_channel if channel else None))
+
+
+def _log_to_file(log_file: Path) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     for handler in root.handlers:
         root.removeHandler(handler)
     root.addHandler(logging.FileHandler(log_file))
-    warm_up()
-    asyncio.run(chat(build_service(settings)))
+
+
+def _first_admin(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """On the very first start, make an admin so someone can log in, and say how."""
+    password = accounts.new_password()
+    with sessions.begin() as session:
+        if accounts.has_users(session):
+            return
+        accounts.create_user(
+            session, "admin", password, role="admin", departments=[], full_name="Beheerder"
+        )
+    note = settings.data_dir / "admin-password.txt"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(f"username: admin\npassword: {password}\n")
+    note.chmod(0o600)
+    print(
+        "\nFirst start: created the admin account for the web app.\n"
+        f"  Log in at http://{settings.web_host}:{settings.web_port}/ as 'admin' "
+        f"with password {password}\n"
+        f"  (also saved in {note}). Add officials with:\n"
+        "  .venv/bin/wegwijs user add NAME --role official --department vastgoed\n",
+        flush=True,
+    )
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> None:
+    sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    password = args.password or accounts.new_password()
+    try:
+        with sessions.begin() as session:
+            user = accounts.create_user(
+                session,
+                args.name,
+                password,
+                role=args.role,
+                departments=args.department or [],
+                full_name=args.full_name,
+            )
+            summary = f"{user.username} ({user.role}; {', '.join(user.department_keys) or 'all'})"
+    except accounts.AccountError as error:
+        raise SystemExit(str(error)) from error
+    print(f"Created {summary}.")
+    if not args.password:
+        print(f"Password: {password}")
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> None:
+    sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    with sessions.begin() as session:
+        user = accounts.user_by_name(session, args.user)
+        if user is None:
+            raise SystemExit(f"No active user {args.user!r}.")
+        token = accounts.create_token(session, user)
+    print(token)
 
 
 def _interpret(settings: Settings, args: argparse.Namespace) -> None:
@@ -141,19 +256,7 @@ def _interpret(settings: Settings, args: argparse.Namespace) -> None:
 def _requests(settings: Settings, args: argparse.Namespace) -> None:
     sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
     with sessions() as session:
-        rows = [
-            {
-                "reference": r.reference,
-                "department": r.department_key,
-                "co_departments": r.co_departments,
-                "needs": r.needs,
-                "status": r.status,
-                "answers": r.answers,
-                "created_at": r.created_at.isoformat(),
-                "due_at": r.due_at.isoformat(),
-            }
-            for r in repo.all_requests(session)
-        ]
+        rows = [request_json(r) for r in repo.all_requests(session)]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -39,6 +39,7 @@ class Action(StrEnum):
     SUBMIT = "submit"
     HANDOVER = "handover"
     SHOW_STATUS = "show_status"
+    ADD_TO_THREAD = "add_to_thread"  # a reply to an official's message
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class DialogueEngine:
     def _command(self, state: ConversationState, turn: Turn, out: Outcome) -> None:
         match turn.command:
             case "start":
+                state.reply_to = None  # the resident starts something new
                 if state.in_progress:
                     out.replies.append(self._say(state, "welcome"))
                     self._resume(state, out, announce=True)
@@ -183,6 +185,8 @@ class DialogueEngine:
             self._while_reviewing(state, text, interpretation, entities, turn, out)
         elif state.phase == Phase.HANDOVER_OFFER:
             self._while_offering_handover(state, text, interpretation, entities, turn, out)
+        elif state.reply_to is not None and state.phase == Phase.IDLE:
+            out.action = Action.ADD_TO_THREAD
         else:
             self._opening(state, text, interpretation, entities, turn, out)
 

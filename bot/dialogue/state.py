@@ -32,15 +32,17 @@ class ConversationState:
     # Why a detail from an earlier message could not be used, shown with its question.
     problems: dict[str, dict[str, Any]] = field(default_factory=dict)
     privacy_notice_shown: bool = False
+    # The request an official last wrote about: free text outside a new request goes to it.
+    reply_to: int | None = None
 
     @property
     def in_progress(self) -> bool:
         return bool(self.needs)
 
     def reset(self) -> None:
-        """Forget the request in progress, keep the language."""
-        language = self.language
-        self.__dict__.update(ConversationState(language=language).__dict__)
+        """Forget the request in progress; keep the language and an official's open question."""
+        kept = ConversationState(language=self.language, reply_to=self.reply_to)
+        self.__dict__.update(kept.__dict__)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -23,6 +23,7 @@ class NLUUnavailable(RuntimeError):
 
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float = 3.0) -> None:
+        self.url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), timeout=timeout, params={"token": token}
         )

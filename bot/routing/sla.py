@@ -27,3 +27,13 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days lie after `start` up to and including `end` (0 if end <= start)."""
+    days, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            days += 1
+    return days

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -36,6 +37,9 @@ class Department(Base):
     sla_days: Mapped[int] = mapped_column(Integer)
     contact_email: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Where this department's own system wants routed requests and changes POSTed, if anywhere.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
 
 
 class RoutingRule(Base):
@@ -94,11 +98,19 @@ class Request(Base):
     language: Mapped[str] = mapped_column(String(5), default="nl")
     is_handover: Mapped[bool] = mapped_column(Boolean, default=False)
     routing_rule: Mapped[str | None] = mapped_column(String(120))
+    # Lower-cased name of the initiative, so requests for the same initiative find each other.
+    initiative: Mapped[str | None] = mapped_column(String(120), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     due_at: Mapped[date] = mapped_column(Date, index=True)
+    # Set while the request waits for the resident: the SLA clock stands still.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     resident: Mapped[Resident] = relationship()
     department: Mapped[Department] = relationship()
+    assignee: Mapped[User | None] = relationship()
     parts: Mapped[list[RequestPart]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestPart.id"
     )
@@ -139,3 +151,141 @@ class MessageLog(Base):
     intent: Mapped[str | None] = mapped_column(String(120))
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class User(Base):
+    """An official or an admin of the web app."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))  # official, admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    departments: Mapped[list[UserDepartment]] = relationship(
+        cascade="all, delete-orphan", order_by="UserDepartment.department_key"
+    )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def department_keys(self) -> list[str]:
+        return [link.department_key for link in self.departments]
+
+
+class UserDepartment(Base):
+    __tablename__ = "user_departments"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"), primary_key=True)
+
+
+class ApiToken(Base):
+    """A token for the JSON API; only its SHA-256 is kept, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failed logins, kept to slow down password guessing across processes."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
+
+
+class RequestEvent(Base):
+    """The history of a request: append-only, who did what and when. Messages to and from the
+    resident and internal notes are events too, so the thread is part of the history."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    old_value: Mapped[str | None] = mapped_column(String(120))
+    new_value: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
+
+    actor: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """Something to deliver outside the database: a message to a resident or a webhook call.
+    Written in the same transaction as the change it reports, so nothing is lost."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # resident, webhook
+    # For messages to residents: the channel that can deliver them (telegram, terminal).
+    channel: Mapped[str | None] = mapped_column(String(20), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Notification(Base):
+    """Something an official should see on their next visit, such as a request assigned to
+    them by a colleague."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    request: Mapped[Request] = relationship()
+
+
+class Heartbeat(Base):
+    """When a long-running part (the bot, the delivery worker) last said it was alive."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+@event.listens_for(RequestEvent, "before_update")
+@event.listens_for(RequestEvent, "before_delete")
+def _history_is_append_only(_mapper: Any, _connection: Any, target: RequestEvent) -> None:
+    raise ValueError(f"request history is append-only (event {target.id})")

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.knowledge import Knowledge
+from bot.queue import workflow
 from bot.routing.rules import RoutingDecision, Rule, check_conditions
 from bot.storage.models import (
     Conversation,
@@ -129,6 +130,7 @@ def create_request(
         department_key=decision.department,
         needs=list(needs),
         answers={k: v for k, v in answers.items() if k not in CONTACT_FIELDS},
+        initiative=_initiative_key(answers.get("initiative_name")),
         language=language,
         is_handover=is_handover,
         routing_rule=decision.rule,
@@ -151,6 +153,23 @@ def create_request(
     return request
 
 
+def _initiative_key(name: object) -> str | None:
+    """'Repair Café  Noord' and 'repair café noord' are the same initiative."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return " ".join(name.lower().split())[:120]
+
+
+def open_request(session: Session, request_id: int | None) -> Request | None:
+    """The request if it exists and is not closed (a reply can still be added to it)."""
+    if request_id is None:
+        return None
+    request = session.get(Request, request_id)
+    if request is None or request.status in workflow.CLOSED:
+        return None
+    return request
+
+
 def requests_of(session: Session, resident: Resident) -> list[Request]:
     return list(
         session.scalars(
@@ -166,7 +185,7 @@ def all_requests(session: Session) -> list[Request]:
     return list(
         session.scalars(
             select(Request)
-            .options(selectinload(Request.parts))
+            .options(selectinload(Request.parts), selectinload(Request.assignee))
             .order_by(Request.created_at, Request.id)
         )
     )

@@ -1,0 +1,133 @@
+"""The delivery worker: takes due outbox rows and sends them, until told to stop.
+
+Messages to residents go through the channel that knows them (Telegram, or the terminal chat
+in this process); webhook calls go to the department's URL. A failure is recorded with its
+reason and retried later; a worker that dies mid-delivery leaves a lease that runs out, after
+which any worker sends the row again (receivers de-duplicate on the idempotency key)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.delivery import outbox, webhooks
+from bot.storage.models import Department, Heartbeat, OutboxMessage, utc_now
+
+log = logging.getLogger(__name__)
+
+# Sends one text to one resident of a channel: (chat id, text).
+ResidentSender = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    kind: str
+    channel: str | None
+    key: str
+    payload: dict
+    url: str | None
+    secret: str | None
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        retry_seconds: Sequence[float] = outbox.DEFAULT_RETRY_SECONDS,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        webhook_timeout_seconds: float = 10.0,
+    ) -> None:
+        self.sessions = sessions
+        self.retry_seconds = tuple(retry_seconds)
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.senders: dict[str, ResidentSender] = {}
+        self._http = httpx.AsyncClient(timeout=webhook_timeout_seconds)
+        self._wake = asyncio.Event()
+
+    def add_channel(self, channel: str, sender: ResidentSender) -> None:
+        """Let this worker deliver residents' messages of `channel`."""
+        self.senders[channel] = sender
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("delivery worker started (channels: %s)", ", ".join(self.senders) or "none")
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.run_once()
+                except Exception:  # a database hiccup must not end delivery for good
+                    log.exception("delivery round failed")
+                    sent = 0
+                if sent:
+                    continue
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
+                await asyncio.wait(
+                    waiters, timeout=self.poll_seconds, return_when="FIRST_COMPLETED"
+                )
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            await self._http.aclose()
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; return how many were tried."""
+        jobs = await asyncio.to_thread(self._claim)
+        for job in jobs:
+            try:
+                await self._deliver(job)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                log.warning("delivery %s (%s) failed: %s", job.id, job.kind, reason)
+                await asyncio.to_thread(self._finish, job.id, reason)
+            else:
+                await asyncio.to_thread(self._finish, job.id, None)
+        return len(jobs)
+
+    def _claim(self) -> list[_Job]:
+        with self.sessions.begin() as session:
+            session.merge(Heartbeat(name="delivery", seen_at=utc_now()))
+            rows = outbox.claim(
+                session, channels=list(self.senders), lease_seconds=self.lease_seconds
+            )
+            return [self._job(session, row) for row in rows]
+
+    @staticmethod
+    def _job(session: Session, row: OutboxMessage) -> _Job:
+        department = session.get(Department, row.department_key) if row.department_key else None
+        return _Job(
+            id=row.id,
+            kind=row.kind,
+            channel=row.channel,
+            key=row.idempotency_key,
+            payload=dict(row.payload),
+            url=department.webhook_url if department else None,
+            secret=department.webhook_secret if department else None,
+        )
+
+    async def _deliver(self, job: _Job) -> None:
+        if job.kind == "resident":
+            sender = self.senders[job.channel or ""]
+            await sender(str(job.payload["chat_id"]), str(job.payload["text"]))
+        elif job.url:
+            await webhooks.post(self._http, job.url, job.secret, job.payload, job.key)
+        # A department whose webhook was removed meanwhile: the queue is the delivery.
+
+    def _finish(self, message_id: int, error: str | None) -> None:
+        with self.sessions.begin() as session:
+            if error is None:
+                outbox.mark_delivered(session, message_id)
+            else:
+                outbox.mark_failed(session, message_id, error, self.retry_seconds)

@@ -1,0 +1,61 @@
+"""The FastAPI app: pages for officials and admins, the JSON API and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from web import api, auth_pages, health, pages
+from web.context import AppContext
+from web.security import LoginRequired, secret_key
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(context: AppContext) -> FastAPI:
+    settings = context.settings
+    app = FastAPI(
+        title="Wegwijs API",
+        description="Requests of residents' initiatives, routed to municipal departments.",
+        version="1.0",
+        docs_url=None,  # Swagger UI loads from a CDN; the OpenAPI document is enough
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.context = context
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="wegwijs_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+    )
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, _error: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'",
+        )
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth_pages.router)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(health.router)
+    return app

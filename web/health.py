@@ -1,0 +1,51 @@
+"""GET /healthz: is the database reachable, is Rasa up, is the bot alive?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, text
+
+from bot.storage.models import Heartbeat, utc_now
+from web.security import Context
+
+router = APIRouter(tags=["health"])
+BOT_SILENT_AFTER = timedelta(seconds=90)
+
+
+@router.get("/healthz", summary="Health of the database, Rasa and the bot")
+async def healthz(context: Context) -> JSONResponse:
+    checks: dict[str, dict[str, str]] = {}
+    try:
+        with context.sessions() as session:
+            session.execute(text("SELECT 1"))
+            beat = session.scalar(select(Heartbeat).where(Heartbeat.name == "bot"))
+        checks["database"] = {"status": "ok"}
+    except Exception as error:  # any database failure makes the app unhealthy
+        checks["database"] = {"status": "down", "detail": type(error).__name__}
+        beat = None
+    if await context.nlu.is_ready():
+        checks["rasa"] = {"status": "ok"}
+    else:
+        checks["rasa"] = {"status": "down", "detail": f"no model served at {context.nlu.url}"}
+    if beat is None:
+        checks["bot"] = {"status": "down", "detail": "the bot has not reported yet"}
+    elif utc_now() - _aware(beat.seen_at) > BOT_SILENT_AFTER:
+        checks["bot"] = {"status": "down", "detail": f"last seen {beat.seen_at.isoformat()}"}
+    else:
+        checks["bot"] = {"status": "ok", "detail": beat.detail or ""}
+    # Rasa or the bot being down is degraded service; the app itself answers as long as the
+    # database does, because the bot keeps working without Rasa.
+    healthy = checks["database"]["status"] == "ok"
+    overall = "ok" if all(c["status"] == "ok" for c in checks.values()) else "degraded"
+    return JSONResponse(
+        {"status": overall if healthy else "down", "checks": checks},
+        status_code=200 if healthy else 503,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,98 @@
+"""Running the long-lived parts together in one event loop: the web app, the delivery worker
+and a channel (the Telegram bot, or the terminal chat)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.conversation import ConversationService
+from bot.delivery.worker import DeliveryWorker
+from bot.settings import Settings
+from bot.storage.models import Heartbeat, utc_now
+from web.app import create_app
+from web.context import AppContext
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 30
+
+
+def delivery_worker(settings: Settings, sessions: sessionmaker[Session]) -> DeliveryWorker:
+    return DeliveryWorker(
+        sessions,
+        retry_seconds=settings.delivery_retry_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+        poll_seconds=settings.delivery_poll_seconds,
+    )
+
+
+async def serve(
+    settings: Settings,
+    service: ConversationService,
+    *,
+    web: bool,
+    channel: Callable[[DeliveryWorker, asyncio.Event], Awaitable[None]] | None,
+) -> None:
+    """Run until the channel ends (the chat was closed) or SIGINT/SIGTERM arrives."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    worker = delivery_worker(settings, service.sessions)
+    tasks = [asyncio.create_task(worker.run(stop), name="delivery")]
+    server = None
+    if web:
+        context = AppContext(
+            settings, service.knowledge, service.sessions, service.nlu, wake_delivery=worker.wake
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(context),
+                host=settings.web_host,
+                port=settings.web_port,
+                log_level="warning",
+                proxy_headers=True,
+            )
+        )
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        tasks.append(asyncio.create_task(server.serve(), name="web"))
+    if channel is not None:
+        tasks.append(asyncio.create_task(_until_done(channel(worker, stop), stop), name="channel"))
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until_done(channel: Awaitable[None], stop: asyncio.Event) -> None:
+    try:
+        await channel
+    finally:
+        stop.set()
+
+
+async def heartbeat(
+    sessions: sessionmaker[Session], name: str, detail: str, stop: asyncio.Event
+) -> None:
+    """Tell /healthz that `name` is alive, every half minute."""
+    while not stop.is_set():
+
+        def beat() -> None:
+            with sessions.begin() as session:
+                session.merge(Heartbeat(name=name, detail=detail, seen_at=utc_now()))
+
+        try:
+            await asyncio.to_thread(beat)
+        except Exception:  # the health page will show the silence
+            log.warning("could not write the %s heartbeat", name, exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
