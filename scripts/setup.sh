@@ -14,9 +14,6 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE="${WEGWIJS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wegwijs}"
 mkdir -p "$CACHE/models" data
-# Two set-ups at once (two clones, or CI beside a developer) take turns on the shared cache.
-exec 9>"$CACHE/.lock"
-flock 9
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -37,14 +34,18 @@ find_python() {
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # Build a venv at $1 with $2 from requirements file $3, unless it is already complete.
+# Two set-ups at once (two clones, or CI beside a developer) take turns on the cache.
 build_venv() {
     local dir=$1 python=$2 requirements=$3
-    if [ -f "$dir/.complete" ]; then return 0; fi
+    exec 9>"$CACHE/.lock"
+    flock 9
+    if [ -f "$dir/.complete" ]; then flock -u 9; return 0; fi
     rm -rf "$dir"
     "$python" -m venv "$dir"
     "$dir/bin/python" -m pip install --quiet --upgrade "pip==24.3.1" "setuptools==70.3.0" wheel
     "$dir/bin/python" -m pip install --quiet --requirement "$requirements"
     touch "$dir/.complete"
+    flock -u 9
 }
 
 APP_PYTHON=""

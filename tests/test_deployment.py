@@ -54,3 +54,12 @@ def test_dockerfile_copies_what_exists() -> None:
         for source in line.split()[:-1]:
             assert (PROJECT_ROOT / source).exists(), source
     assert "requirements.lock" in dockerfile
+
+
+def test_app_serves_the_web_app_with_a_health_check() -> None:
+    app = COMPOSE["services"]["app"]
+    assert "127.0.0.1:8000:8000" in app["ports"]
+    assert any("/healthz" in part for part in app["healthcheck"]["test"])
+    assert app["environment"]["SESSION_COOKIE_SECURE"] == "true"
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert 'CMD ["python", "-m", "wegwijs", "run"]' in dockerfile and "/healthz" in dockerfile
