@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import accounts
 from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
-from bot.dialogue.slots import fill_from_entities
+from bot.dialogue.understanding import Understanding, understand
 from bot.knowledge import load_knowledge
 from bot.nlu.client import NLUUnavailable
-from bot.nlu.language import choose_language, warm_up
-from bot.nlu.patterns import merge_entities
+from bot.nlu.language import warm_up
 from bot.queue.serialize import request_json
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.storage import repositories as repo
@@ -134,7 +134,8 @@ def _serve(
         _log_to_file(settings.data_dir / "chat.log")  # log lines would garble the chat
 
         async def run_channel(worker: DeliveryWorker, stop: asyncio.Event) -> None:
-            await terminal.chat(service, worker)
+            async with runner.heartbeat(service.sessions, "bot", "terminal chat", stop):
+                await terminal.chat(service, worker)
 
     elif channel == "telegram":
         application = telegram.build_application(
@@ -143,10 +144,7 @@ def _serve(
         mode = "webhook" if settings.telegram_webhook_url else "long polling"
 
         async def run_channel(worker: DeliveryWorker, stop: asyncio.Event) -> None:
-            beat = asyncio.create_task(
-                runner.heartbeat(service.sessions, "bot", f"telegram, {mode}", stop)
-            )
-            try:
+            async with runner.heartbeat(service.sessions, "bot", f"telegram, {mode}", stop):
                 await telegram.run_bot(
                     application,
                     worker,
@@ -155,8 +153,6 @@ def _serve(
                     webhook_secret=settings.telegram_webhook_secret,
                     webhook_port=settings.telegram_webhook_port,
                 )
-            finally:
-                beat.cancel()
 
     asyncio.run(runner.serve(settings, service, web=web, channel=run_channel if channel else None))
 
@@ -226,10 +222,10 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
 def _interpret(settings: Settings, args: argparse.Namespace) -> None:
     knowledge = load_knowledge(settings.knowledge_dir)
 
-    async def parse():  # type: ignore[no-untyped-def]
+    async def parse() -> Understanding:
         client = rasa_client(settings)
         try:
-            return await client.parse(args.text)
+            return await understand(client, knowledge, args.text, date.today())
         finally:
             await client.aclose()
 
@@ -238,19 +234,7 @@ def _interpret(settings: Settings, args: argparse.Namespace) -> None:
     except NLUUnavailable as error:
         message = f"The Rasa server at {settings.rasa_url} cannot be reached: {error}"
         raise SystemExit(message) from error
-    needs = [n for n in map(knowledge.need_for_intent, result.intents) if n]
-    questions = knowledge.questions_for(needs or list(knowledge.needs))
-    slots, _ = fill_from_entities(
-        questions, merge_entities(result.entities, args.text), {}, date.today()
-    )
-    output = {
-        "intent": result.intent,
-        "confidence": round(result.confidence, 4),
-        "needs": needs,
-        "slots": slots,
-        "language": choose_language(args.text, current=None, telegram_code=None),
-    }
-    print(json.dumps(output, ensure_ascii=False, indent=2))
+    print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
 
 
 def _requests(settings: Settings, args: argparse.Namespace) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,19 +80,27 @@ async def _until_done(channel: Awaitable[None], stop: asyncio.Event) -> None:
         stop.set()
 
 
+@contextlib.asynccontextmanager
 async def heartbeat(
     sessions: sessionmaker[Session], name: str, detail: str, stop: asyncio.Event
-) -> None:
-    """Tell /healthz that `name` is alive, every half minute."""
-    while not stop.is_set():
+) -> AsyncIterator[None]:
+    """While the block runs, tell /healthz every half minute that `name` is alive."""
 
-        def beat() -> None:
-            with sessions.begin() as session:
-                session.merge(Heartbeat(name=name, detail=detail, seen_at=utc_now()))
+    def beat() -> None:
+        with sessions.begin() as session:
+            session.merge(Heartbeat(name=name, detail=detail, seen_at=utc_now()))
 
-        try:
-            await asyncio.to_thread(beat)
-        except Exception:  # the health page will show the silence
-            log.warning("could not write the %s heartbeat", name, exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+    async def keep_beating() -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(beat)
+            except Exception:  # the health page will show the silence
+                log.warning("could not write the %s heartbeat", name, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+
+    task = asyncio.create_task(keep_beating())
+    try:
+        yield
+    finally:
+        task.cancel()
