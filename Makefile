@@ -13,7 +13,7 @@ test: setup lint
 	@.venv/bin/python -m pytest
 
 unit: setup
-	@.venv/bin/python -m pytest -m "not rasa and not e2e"
+	@.venv/bin/python -m pytest -m "not rasa and not e2e and not browser"
 
 lint: setup
 	@.venv/bin/python -m ruff check .
