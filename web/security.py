@@ -48,7 +48,9 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(db)]
+# Committed before the response goes out (scope='function'), so a client that got its answer
+# reads its own change on the next request, and a failed commit is an error, not a 200.
+DB = Annotated[Session, Depends(db, scope="function")]
 Context = Annotated[AppContext, Depends(context)]
 
 
