@@ -52,19 +52,26 @@ class DeliveryWorker:
         self.senders: dict[str, ResidentSender] = {}
         self._http = httpx.AsyncClient(timeout=webhook_timeout_seconds)
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add_channel(self, channel: str, sender: ResidentSender) -> None:
         """Let this worker deliver residents' messages of `channel`."""
         self.senders[channel] = sender
 
     def wake(self) -> None:
-        """Look at the outbox now instead of at the next poll."""
-        self._wake.set()
+        """Look at the outbox now instead of at the next poll. Safe from any thread: the web
+        app's routes run in a thread pool, and an asyncio.Event is not thread-safe."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("delivery worker started (channels: %s)", ", ".join(self.senders) or "none")
+        self._loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
+                # Cleared before the round, so a wake during the round (a change committed
+                # after this round's claim) starts another round at once.
+                self._wake.clear()
                 try:
                     sent = await self.run_once()
                 except Exception:  # a database hiccup must not end delivery for good
@@ -72,7 +79,6 @@ class DeliveryWorker:
                     sent = 0
                 if sent:
                     continue
-                self._wake.clear()
                 waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
                 await asyncio.wait(
                     waiters, timeout=self.poll_seconds, return_when="FIRST_COMPLETED"
