@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from bot.storage.models import Heartbeat, utc_now
+from web.context import AppContext
+from web.schemas import Health, as_utc
 from web.security import Context
 
 router = APIRouter(tags=["health"])
 BOT_SILENT_AFTER = timedelta(seconds=90)
 
 
-@router.get("/healthz", summary="Health of the database, Rasa and the bot")
+@router.get(
+    "/healthz",
+    summary="Health of the database, Rasa and the bot",
+    responses={
+        200: {
+            "model": Health,
+            "description": "The app serves; `degraded` if Rasa or the bot is down.",
+        },
+        503: {"model": Health, "description": "The database cannot be reached."},
+    },
+)
 async def healthz(context: Context) -> JSONResponse:
+    """No token needed, for load balancers and container health checks. Rasa or the bot
+    being down is degraded service (200); only a database that cannot be reached is 503."""
     checks: dict[str, dict[str, str]] = {}
     try:
-        with context.sessions() as session:
-            session.execute(text("SELECT 1"))
-            beat = session.scalar(select(Heartbeat).where(Heartbeat.name == "bot"))
+        # In a thread: a database that hangs must not stall the event loop with it.
+        beat = await asyncio.to_thread(_last_bot_beat, context)
         checks["database"] = {"status": "ok"}
     except Exception as error:  # any database failure makes the app unhealthy
         checks["database"] = {"status": "down", "detail": type(error).__name__}
@@ -32,7 +46,7 @@ async def healthz(context: Context) -> JSONResponse:
         checks["rasa"] = {"status": "down", "detail": f"no model served at {context.nlu.url}"}
     if beat is None:
         checks["bot"] = {"status": "down", "detail": "the bot has not reported yet"}
-    elif utc_now() - _aware(beat.seen_at) > BOT_SILENT_AFTER:
+    elif utc_now() - as_utc(beat.seen_at) > BOT_SILENT_AFTER:
         checks["bot"] = {"status": "down", "detail": f"last seen {beat.seen_at.isoformat()}"}
     else:
         checks["bot"] = {"status": "ok", "detail": beat.detail or ""}
@@ -46,6 +60,7 @@ async def healthz(context: Context) -> JSONResponse:
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _last_bot_beat(context: AppContext) -> Heartbeat | None:
+    with context.sessions() as session:
+        session.execute(text("SELECT 1"))
+        return session.scalar(select(Heartbeat).where(Heartbeat.name == "bot"))
