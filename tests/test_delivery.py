@@ -1,0 +1,292 @@
+"""Webhook delivery to a department's system, against a real HTTP receiver: retried until the
+receiver is back and then delivered exactly once, signed; delivered after the app was killed
+mid-delivery; never twice with two app processes on one database; given up after the last
+retry and sent again by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.delivery import outbox, webhooks
+from bot.delivery.worker import DeliveryWorker
+from bot.knowledge import Knowledge
+from bot.settings import PROJECT_ROOT
+from bot.storage.models import Department, OutboxMessage
+from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.rasa_server import free_port
+from tests.web.world import A, World
+
+SECRET = "department-secret"
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver(SECRET) as running:
+        yield running
+
+
+@pytest.fixture
+def world(
+    sessions: sessionmaker[Session], knowledge: Knowledge, receiver: WebhookReceiver
+) -> World:
+    """Department A has a webhook pointing at the receiver."""
+    with sessions.begin() as session:
+        department = session.get(Department, A)
+        assert department is not None
+        department.webhook_url = receiver.url
+        department.webhook_secret = SECRET
+    return World(sessions, knowledge)
+
+
+def _webhooks(sessions: sessionmaker[Session]) -> list[OutboxMessage]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == "webhook")
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _work_while(worker: DeliveryWorker, script: Callable[[], None]) -> None:
+    """Run the worker's own loop (polling, retries, one HTTP client) while `script` acts
+    and checks, in a thread, as a person at the receiver's end would."""
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await asyncio.to_thread(script)
+        finally:
+            stop.set()
+            await task
+
+    asyncio.run(run())
+
+
+def test_the_signature_is_hmac_sha256_of_the_body() -> None:
+    # RFC 4231, test case 2: an independent check of the signature helper.
+    assert webhooks.signature("Jefe", b"what do ya want for nothing?") == (
+        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+    body = webhooks.body_of({"event": "request.created", "b": "é", "a": 1})
+    assert json.loads(body) == {"event": "request.created", "b": "é", "a": 1}
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert webhooks.signature(SECRET, body) == f"sha256={expected}"
+
+
+def test_receiver_down_then_back_gets_it_exactly_once_and_signed(
+    world: World, receiver: WebhookReceiver
+) -> None:
+    request_id, reference = world.add_request(["room"], chat="1", answers={"people": 40})
+    [row] = _webhooks(world.sessions)
+    worker = DeliveryWorker(world.sessions, retry_seconds=[0.3] * 30, poll_seconds=0.1)
+
+    def row_now() -> OutboxMessage:
+        return next(r for r in _webhooks(world.sessions) if r.id == row.id)
+
+    def script() -> None:
+        receiver.mode = "unavailable"  # 503: in maintenance
+        _eventually(lambda: "503" in (row_now().last_error or ""))
+        receiver.stop()  # nobody listening: connection refused
+        _eventually(lambda: "ConnectError" in (row_now().last_error or ""))
+        failed = row_now()
+        assert failed.delivered_at is None and failed.attempts >= 2
+        with world.sessions() as session:
+            assert [r.id for r in outbox.failing(session)] == [row.id]  # the admins' list
+        receiver.mode = "ok"
+        receiver.start()
+        _eventually(lambda: row_now().delivered_at is not None)
+        time.sleep(0.5)  # more rounds, which must send nothing more
+
+    _work_while(worker, script)
+    delivered = row_now()
+    assert delivered.last_error is None and delivered.attempts >= 3
+    assert receiver.accepted_keys() == {row.idempotency_key: 1}
+    [call] = receiver.accepted()
+    assert call.signature_valid
+    assert call.headers["x-wegwijs-event"] == "request.created"
+    assert call.headers["content-type"] == "application/json"
+    assert call.payload["idempotency_key"] == row.idempotency_key
+    assert call.payload["request"]["id"] == request_id
+    assert call.payload["request"]["reference"] == reference
+    assert call.payload["request"]["answers"] == {"people": 40}
+    failures = [c for c in receiver.calls() if c.answered == 503]
+    assert failures and all(c.key == row.idempotency_key for c in failures)  # same key
+    with world.sessions() as session:
+        assert outbox.failing(session) == []
+
+
+def test_give_up_after_the_last_retry_then_resend_by_hand(
+    world: World, receiver: WebhookReceiver
+) -> None:
+    world.add_request(["room"], chat="1")
+    [row] = _webhooks(world.sessions)
+    worker = DeliveryWorker(world.sessions, retry_seconds=[0.1, 0.1], poll_seconds=0.1)
+
+    def row_now() -> OutboxMessage:
+        return _webhooks(world.sessions)[0]
+
+    def give_up() -> None:
+        receiver.mode = "unavailable"
+        _eventually(lambda: row_now().gave_up_at is not None)
+        time.sleep(0.5)
+
+    _work_while(worker, give_up)
+    given_up = row_now()
+    assert given_up.attempts == 3  # the first try and two retries
+    assert "503" in (given_up.last_error or "") and given_up.delivered_at is None
+    assert len(receiver.calls()) == 3  # nothing after giving up
+
+    receiver.mode = "ok"
+    with world.sessions.begin() as session:
+        outbox.resend(session, row.id)
+    worker = DeliveryWorker(world.sessions, retry_seconds=[0.1, 0.1], poll_seconds=0.1)
+    _work_while(worker, lambda: _eventually(lambda: row_now().delivered_at is not None))
+    resent = row_now()
+    assert resent.gave_up_at is None and resent.attempts == 1 and resent.last_error is None
+    assert receiver.accepted_keys() == {row.idempotency_key: 1}
+    assert receiver.accepted()[0].signature_valid
+
+
+@pytest.fixture
+def apps(database_url: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Starts `python -m wegwijs web` (the web app and the delivery worker) as its own
+    process, with quick retries and a short lease, and waits until it serves."""
+    started: list[subprocess.Popen[bytes]] = []
+    log_file = tmp_path / "apps.log"
+
+    def start() -> subprocess.Popen[bytes]:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": "delivery-test",
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",
+            "WEB_PORT": str(port),
+            "DELIVERY_RETRY_SECONDS": "[1,1,1,2]",
+            "DELIVERY_LEASE_SECONDS": "2",
+            "DELIVERY_POLL_SECONDS": "0.2",
+        }
+        with log_file.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "wegwijs", "web"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+
+        def serving() -> bool:
+            assert process.poll() is None, log_file.read_text()
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _eventually(serving, timeout=60)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        process.wait(timeout=20)
+    assert "Traceback" not in log_file.read_text(), log_file.read_text()
+
+
+def test_killed_mid_delivery_is_delivered_after_the_restart(
+    world: World, receiver: WebhookReceiver, apps: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    receiver.mode = "hang"  # takes the call and never answers
+    world.add_request(["room"], chat="1")
+    [row] = _webhooks(world.sessions)
+    app = apps()
+    receiver.wait_until(lambda: len(receiver.calls()) == 1)
+    app.send_signal(signal.SIGKILL)  # mid-delivery, the call still open: like a crash
+    app.wait(timeout=10)
+    held = _webhooks(world.sessions)[0]
+    assert held.delivered_at is None and held.attempts == 1 and held.locked_until is not None
+
+    receiver.mode = "ok"
+    receiver.release()
+    apps()  # picks the row up once the dead worker's lease has run out
+    receiver.wait_until(lambda: len(receiver.accepted()) == 1)
+    _eventually(lambda: _webhooks(world.sessions)[0].delivered_at is not None)
+    [first, second] = receiver.calls()
+    assert first.key == second.key == row.idempotency_key  # the receiver can de-duplicate
+    assert first.body == second.body and second.signature_valid
+    assert _webhooks(world.sessions)[0].attempts == 2
+
+
+def test_two_app_processes_never_send_the_same_event_twice(
+    world: World, receiver: WebhookReceiver, apps: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    receiver.handle_seconds = 0.02  # a little work per call, so the two senders overlap
+    apps()
+    apps()
+    request_id, _ = world.add_request(["room"], chat="1")  # its 'created' event, and
+    with world.sessions.begin() as session:  # 200 more at once, all due now
+        for _ in range(200):
+            outbox.add_webhook(
+                session, request_id=request_id, department_key=A, payload={"event": "test"}
+            )
+    receiver.wait_until(lambda: len(receiver.accepted()) >= 201, timeout=120)
+    time.sleep(3)  # past a lease: a row sent twice would have shown up by now
+    keys = receiver.accepted_keys()
+    assert len(keys) == 201 and set(keys.values()) == {1}
+    rows = _webhooks(world.sessions)
+    assert {r.idempotency_key for r in rows} == set(keys)
+    assert all(r.delivered_at is not None and r.attempts == 1 for r in rows)
+    assert receiver.max_in_flight >= 2  # both processes were sending at the same time
+
+
+def test_a_second_worker_skips_the_rows_the_first_is_claiming(
+    world: World, database_url: str
+) -> None:
+    """The moment the process test can only hit by chance, made certain: while one worker's
+    claim is not committed yet, another worker's claim takes the other rows."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    request_id, _ = world.add_request(["room"], chat="1")
+    with world.sessions.begin() as session:
+        for _ in range(29):
+            outbox.add_webhook(session, request_id=request_id, department_key=A, payload={})
+    first = world.sessions()
+    try:
+        with first.begin():
+            mine = outbox.claim(first, channels=[], lease_seconds=60, limit=20)
+            with world.sessions.begin() as second:
+                second.execute(text("SET LOCAL lock_timeout = '5s'"))  # never wait on a row
+                theirs = outbox.claim(second, channels=[], lease_seconds=60, limit=20)
+            assert len(mine) == 20 and len(theirs) == 10
+            assert {r.id for r in mine}.isdisjoint(r.id for r in theirs)
+        with world.sessions.begin() as third:
+            assert outbox.claim(third, channels=[], lease_seconds=60) == []  # all leased
+    finally:
+        first.close()
