@@ -38,11 +38,7 @@ class Refs:
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session], knowledge: Knowledge) -> World:
-    world = World(sessions, knowledge)
-    world.add_user("anna", "official", A)
-    world.add_user("bert", "official", B)
-    world.add_user("ada", "admin")
-    return world
+    return World.with_staff(sessions, knowledge)
 
 
 @pytest.fixture

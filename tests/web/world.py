@@ -36,6 +36,15 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # username -> API token
     user_ids: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def with_staff(cls, sessions: sessionmaker[Session], knowledge: Knowledge) -> World:
+        """anna, official of A; bert, official of B; ada, admin; each with an API token."""
+        world = cls(sessions, knowledge)
+        world.add_user("anna", "official", A)
+        world.add_user("bert", "official", B)
+        world.add_user("ada", "admin")
+        return world
+
     def add_user(self, username: str, role: str, *departments: str) -> None:
         with self.sessions.begin() as session:
             user = accounts.create_user(
