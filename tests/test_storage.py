@@ -81,9 +81,10 @@ def test_requests_list_json(
     ).stdout
     [row] = json.loads(output)
     assert set(row) == {
-        "reference", "department", "co_departments", "needs", "status", "answers",
-        "created_at", "due_at",
+        "id", "reference", "department", "co_departments", "needs", "status", "answers",
+        "assignee", "created_at", "due_at",
     }  # fmt: skip
+    assert row["assignee"] is None
     assert row["department"] == "vergunningen"
     assert row["needs"] == ["permit"] and row["status"] == "nieuw"
     assert row["due_at"] == "2026-12-01"
