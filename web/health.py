@@ -1,4 +1,5 @@
-"""GET /healthz: is the database reachable, is Rasa up, is the bot alive?"""
+"""GET /healthz: is the database reachable, is Rasa up, are the bot and the delivery worker
+alive?"""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from web.schemas import Health, as_utc
 from web.security import Context
 
 router = APIRouter(tags=["health"])
-BOT_SILENT_AFTER = timedelta(seconds=90)
+SILENT_AFTER = timedelta(seconds=90)  # three missed heartbeats
 
 
 @router.get(
     "/healthz",
-    summary="Health of the database, Rasa and the bot",
+    summary="Health of the database, Rasa, the bot and the delivery worker",
     responses={
         200: {
             "model": Health,
@@ -35,21 +36,17 @@ async def healthz(context: Context) -> JSONResponse:
     checks: dict[str, dict[str, str]] = {}
     try:
         # In a thread: a database that hangs must not stall the event loop with it.
-        beat = await asyncio.to_thread(_last_bot_beat, context)
+        beats = await asyncio.to_thread(_heartbeats, context)
         checks["database"] = {"status": "ok"}
     except Exception as error:  # any database failure makes the app unhealthy
         checks["database"] = {"status": "down", "detail": type(error).__name__}
-        beat = None
+        beats = {}
     if await context.nlu.is_ready():
         checks["rasa"] = {"status": "ok"}
     else:
         checks["rasa"] = {"status": "down", "detail": f"no model served at {context.nlu.url}"}
-    if beat is None:
-        checks["bot"] = {"status": "down", "detail": "the bot has not reported yet"}
-    elif utc_now() - as_utc(beat.seen_at) > BOT_SILENT_AFTER:
-        checks["bot"] = {"status": "down", "detail": f"last seen {beat.seen_at.isoformat()}"}
-    else:
-        checks["bot"] = {"status": "ok", "detail": beat.detail or ""}
+    for name in ("bot", "delivery"):
+        checks[name] = _alive(beats.get(name), name)
     # Rasa or the bot being down is degraded service; the app itself answers as long as the
     # database does, because the bot keeps working without Rasa.
     healthy = checks["database"]["status"] == "ok"
@@ -60,7 +57,15 @@ async def healthz(context: Context) -> JSONResponse:
     )
 
 
-def _last_bot_beat(context: AppContext) -> Heartbeat | None:
+def _heartbeats(context: AppContext) -> dict[str, Heartbeat]:
     with context.sessions() as session:
         session.execute(text("SELECT 1"))
-        return session.scalar(select(Heartbeat).where(Heartbeat.name == "bot"))
+        return {beat.name: beat for beat in session.scalars(select(Heartbeat))}
+
+
+def _alive(beat: Heartbeat | None, name: str) -> dict[str, str]:
+    if beat is None:
+        return {"status": "down", "detail": f"the {name} has not reported yet"}
+    if utc_now() - as_utc(beat.seen_at) > SILENT_AFTER:
+        return {"status": "down", "detail": f"last seen {as_utc(beat.seen_at).isoformat()}"}
+    return {"status": "ok", "detail": beat.detail or ""}

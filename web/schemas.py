@@ -192,4 +192,4 @@ class Check(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded", "down"]
-    checks: dict[str, Check] = Field(description="`database`, `rasa` and `bot`.")
+    checks: dict[str, Check] = Field(description="`database`, `rasa`, `bot` and `delivery`.")

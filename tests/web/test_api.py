@@ -335,7 +335,7 @@ def test_interpret_refuses_long_text_and_says_when_rasa_is_down(world: World) ->
         assert "NLU" in down.json()["detail"]
 
 
-def test_health_reports_database_rasa_and_bot(world: World) -> None:
+def test_health_reports_database_rasa_bot_and_delivery(world: World) -> None:
     with world.client() as client:
         response = client.get("/healthz")
         assert response.status_code == 200  # the app serves without Rasa and bot
@@ -344,11 +344,14 @@ def test_health_reports_database_rasa_and_bot(world: World) -> None:
         assert body["checks"]["database"] == {"status": "ok"}
         assert body["checks"]["rasa"]["status"] == "down"
         assert body["checks"]["bot"]["status"] == "down"
+        assert body["checks"]["delivery"]["status"] == "down"
 
         with world.sessions.begin() as session:
             session.merge(Heartbeat(name="bot", detail="telegram, long polling", seen_at=utc_now()))
-        bot = client.get("/healthz").json()["checks"]["bot"]
-        assert bot == {"status": "ok", "detail": "telegram, long polling"}
+            session.merge(Heartbeat(name="delivery", seen_at=utc_now()))
+        checks = client.get("/healthz").json()["checks"]
+        assert checks["bot"] == {"status": "ok", "detail": "telegram, long polling"}
+        assert checks["delivery"]["status"] == "ok"
 
         with world.sessions.begin() as session:
             session.merge(Heartbeat(name="bot", seen_at=utc_now() - timedelta(minutes=5)))
