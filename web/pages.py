@@ -1,7 +1,590 @@
-"""The officials' pages: queue, request, actions, dashboard, CSV export."""
+"""The officials' pages: the queue, one request with its actions, the dashboard, the CSV
+export and, for admins, the deliveries that failed.
+
+Every look-up goes through `queries.can_see`, so another department's request answers 404
+exactly like one that does not exist. Every form carries the CSRF token, and after a change
+the browser is sent back (303) with a short message, so a reload never repeats it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import accounts
+from bot.delivery import outbox
+from bot.dialogue.presentation import format_value, need_label
+from bot.knowledge import Knowledge
+from bot.queue import actions, queries, stats, workflow
+from bot.queue.queries import QueueFilter
+from bot.storage import models
+from bot.storage import repositories as repo
+from bot.storage.models import Notification, RequestEvent, User, utc_now
+from web import charts
+from web.context import AppContext
+from web.schemas import as_utc
+from web.security import DB, AdminUser, Context, CsrfChecked, CurrentUser
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+FLASHES = "flashes"
+LANGUAGE = "nl"  # the officials' pages are in Dutch, whatever the resident speaks
+CSV_COLUMNS = (
+    "referentie", "afdeling", "medeafdelingen", "behoeften", "status", "toegewezen aan",
+    "buurt", "ingediend", "uiterlijk",
+)  # fmt: skip
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# -- the queue ----------------------------------------------------------------------------
+
+# The counts at the top of the queue, each a link to the queue filtered that way:
+# (label, key in queries.counts, filter).
+TILES = (
+    ("Open", "open", QueueFilter()),
+    ("Nieuw", "nieuw", QueueFilter(status="nieuw")),
+    ("In behandeling", "in_behandeling", QueueFilter(status="in_behandeling")),
+    ("Wacht op bewoner", "wacht_op_bewoner", QueueFilter(status="wacht_op_bewoner")),
+    ("Te laat", "overdue", QueueFilter(overdue=True)),
+    ("Niet toegewezen", "unassigned", QueueFilter(unassigned=True)),
+)
+
+
+def queue_filter(
+    context: Context,
+    status: str = "",
+    need: str = "",
+    neighbourhood: str = "",
+    q: str = "",
+    overdue: bool = False,
+    mine: bool = False,
+    unassigned: bool = False,
+    closed: bool = False,
+) -> QueueFilter:
+    """The queue's filters from the address, the same for the page and its CSV export.
+    An unknown status or need is ignored rather than answered with an error page."""
+    return QueueFilter(
+        status=status if status in workflow.Status.__members__.values() else "",
+        need=need if need in context.knowledge.needs else "",
+        neighbourhood=neighbourhood.strip(),
+        search=q.strip()[:200],
+        overdue=overdue,
+        mine=mine,
+        unassigned=unassigned,
+        include_closed=closed,
+    )
+
+
+Filters = Annotated[QueueFilter, Depends(queue_filter)]
+
+
+def filter_query(filters: QueueFilter, **extra: Any) -> str:
+    """The filters as a query string, for the CSV link, the pages and the count tiles."""
+    values = {
+        "status": filters.status,
+        "need": filters.need,
+        "neighbourhood": filters.neighbourhood,
+        "q": filters.search,
+        "overdue": "1" if filters.overdue else "",
+        "mine": "1" if filters.mine else "",
+        "unassigned": "1" if filters.unassigned else "",
+        "closed": "1" if filters.include_closed else "",
+        **extra,
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    session: DB,
+    context: Context,
+    user: CurrentUser,
+    filters: Filters,
+    page: int = 1,
+) -> HTMLResponse:
+    today = context.today()
+    page = max(page, 1)
+    rows, total = queries.queue(
+        session, user, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    counts = queries.counts(session, user, today)
+    return _page(
+        request,
+        "queue.html",
+        user,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=filters,
+        query=filter_query(filters),
+        previous_query=filter_query(filters, page=page - 1),
+        next_query=filter_query(filters, page=page + 1),
+        tiles=[
+            (label, counts[key], filter_query(tile), tile == filters, key == "overdue")
+            for label, key, tile in TILES
+        ],
+        neighbourhoods=queries.neighbourhoods(session, user),
+        needs=_need_labels(context.knowledge),
+        statuses=workflow.LABELS,
+        names=_department_names(session),
+        notifications=_unread_notifications(session, user),
+        late_ids={row.id for row in rows if _late(row, today)},
+    )
+
+
+@router.get("/export.csv")
+def export_csv(session: DB, context: Context, user: CurrentUser, filters: Filters) -> Response:
+    """Exactly the filtered queue, for a spreadsheet: semicolons and a byte-order mark, the
+    way Dutch Excel opens a file without asking."""
+    today = context.today()
+    names = _department_names(session)
+    labels = _need_labels(context.knowledge)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(CSV_COLUMNS)
+    for item in queries.all_matching(session, user, filters, today):
+        cells = [
+            item.reference or "",
+            names.get(item.department_key, item.department_key),
+            ", ".join(names.get(key, key) for key in item.co_departments),
+            ", ".join(labels.get(need, need) for need in item.needs),
+            workflow.label(item.status),
+            item.assignee.full_name if item.assignee else "",
+            str(item.answers.get("neighbourhood") or ""),
+            as_utc(item.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
+            item.due_at.isoformat(),
+        ]
+        writer.writerow([csv_cell(cell) for cell in cells])
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="werkvoorraad-{today.isoformat()}.csv"'
+        },
+    )
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: a leading =, +, -, @ gets a quote."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+# -- one request --------------------------------------------------------------------------
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def request_page(
+    request: Request, request_id: int, session: DB, context: Context, user: CurrentUser
+) -> HTMLResponse:
+    item = queries.can_see(session, user, request_id)
+    if item is None:
+        return _not_found(request, user)
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.request_id == item.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utc_now())
+    )
+    return _request_page(request, session, context, user, item)
+
+
+@dataclass
+class Action:
+    """What every action on a request needs: who asks, about which request, in which
+    transaction. `run` does the rest the same way for every action."""
+
+    request: Request
+    request_id: int
+    session: Session
+    context: AppContext
+    user: User
+
+    def run(self, act: Callable[[models.Request], str], form: dict[str, str]) -> Response:
+        """Do `act` on the request if the user may handle it. A refusal shows the page again
+        with the reason and what the official typed; success is committed before the
+        delivery worker is woken (so it finds the message), and the browser goes back with
+        the short message `act` returned."""
+        item = queries.can_see(self.session, self.user, self.request_id)
+        if item is None:
+            return _not_found(self.request, self.user)
+        if not actions.can_handle(self.user, item):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "U mag deze aanvraag niet behandelen.")
+        try:
+            done = act(item)
+        except (actions.ActionError, workflow.TransitionNotAllowed) as error:
+            return _request_page(
+                self.request,
+                self.session,
+                self.context,
+                self.user,
+                item,
+                error=str(error),
+                form=form,
+                status_code=422,
+            )
+        still_mine = actions.can_handle(self.user, item)  # not after re-routing elsewhere
+        self.session.commit()
+        self.context.wake_delivery()
+        _flash(self.request, done)
+        return RedirectResponse(f"/requests/{item.id}" if still_mine else "/", status_code=303)
+
+
+def action(
+    request: Request, request_id: int, session: DB, context: Context, user: CurrentUser
+) -> Action:
+    return Action(request, request_id, session, context, user)
+
+
+OnRequest = Annotated[Action, Depends(action)]
+
+
+@router.post("/requests/{request_id}/claim", dependencies=[CsrfChecked])
+def claim(on: OnRequest) -> Response:
+    def act(item: models.Request) -> str:
+        actions.claim(on.session, item, on.user)
+        return f"U heeft {item.reference} opgepakt."
+
+    return on.run(act, {"action": "assign"})
+
+
+@router.post("/requests/{request_id}/assign", dependencies=[CsrfChecked])
+def assign(on: OnRequest, assignee: Annotated[str, Form()] = "") -> Response:
+    def act(item: models.Request) -> str:
+        chosen = accounts.user_by_id(on.session, int(assignee)) if assignee.isdigit() else None
+        if assignee and chosen is None:
+            raise actions.ActionError("Die collega bestaat niet (meer).")
+        actions.assign(on.session, item, on.user, chosen)
+        if chosen is None:
+            return f"{item.reference} is aan niemand meer toegewezen."
+        return f"{item.reference} is toegewezen aan {chosen.full_name}."
+
+    return on.run(act, {"action": "assign", "assignee": assignee})
+
+
+@router.post("/requests/{request_id}/status", dependencies=[CsrfChecked])
+def change_status(
+    on: OnRequest,
+    new_status: Annotated[str, Form(alias="status")] = "",
+    message: Annotated[str, Form()] = "",
+) -> Response:
+    def act(item: models.Request) -> str:
+        tells = workflow.check(item.status, new_status)
+        knowledge, today = on.context.knowledge, on.context.today()
+        actions.change_status(on.session, knowledge, item, on.user, new_status, message, today)
+        told = " De bewoner krijgt hierover bericht." if tells else ""
+        return f"De status van {item.reference} is nu '{workflow.label(new_status)}'.{told}"
+
+    return on.run(act, {"action": "status", "status": new_status, "message": message})
+
+
+@router.post("/requests/{request_id}/message", dependencies=[CsrfChecked])
+def write_to_resident(on: OnRequest, text: Annotated[str, Form()] = "") -> Response:
+    def act(item: models.Request) -> str:
+        actions.write_to_resident(on.session, on.context.knowledge, item, on.user, text)
+        return "Uw bericht gaat naar de bewoner."
+
+    return on.run(act, {"action": "message", "text": text})
+
+
+@router.post("/requests/{request_id}/note", dependencies=[CsrfChecked])
+def add_note(on: OnRequest, text: Annotated[str, Form()] = "") -> Response:
+    def act(item: models.Request) -> str:
+        actions.add_note(on.session, item, on.user, text)
+        return "De interne notitie is toegevoegd; de bewoner ziet haar niet."
+
+    return on.run(act, {"action": "note", "text": text})
+
+
+@router.post("/requests/{request_id}/reroute", dependencies=[CsrfChecked])
+def reroute(
+    on: OnRequest,
+    department: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    def act(item: models.Request) -> str:
+        knowledge, today = on.context.knowledge, on.context.today()
+        actions.reroute(on.session, knowledge, item, on.user, department, reason, today)
+        return f"{item.reference} is doorgestuurd naar {item.department.name}."
+
+    return on.run(act, {"action": "reroute", "department": department, "reason": reason})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a request's history, as the page shows it."""
+
+    kind: str
+    when: Any
+    who: str
+    title: str
+    text: str | None = None
+
+
+def _request_page(
+    request: Request,
+    session: Session,
+    context: AppContext,
+    user: User,
+    item: models.Request,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    knowledge = context.knowledge
+    today = context.today()
+    names = _department_names(session)
+    next_statuses = [
+        (
+            next_status.value,
+            workflow.label(next_status),
+            knowledge.status_message(next_status, item.language),
+            workflow.TRANSITIONS[workflow.Status(item.status)][next_status],
+        )
+        for next_status in workflow.allowed_next(item.status)
+    ]
+    related = [(other, actions.can_handle(user, other)) for other in queries.related(session, item)]
+    resident = item.resident
+    return _page(
+        request,
+        "request.html",
+        user,
+        status_code=status_code,
+        item=item,
+        names=names,
+        needs=_need_labels(knowledge),
+        answers=_answers(knowledge, item),
+        phone=(
+            format_value(knowledge.question("phone"), resident.phone, LANGUAGE, knowledge)
+            if resident.phone
+            else None
+        ),
+        overdue=_late(item, today),
+        history=_history(session, item, names),
+        transcript=repo.transcript(session, item),
+        related=related,
+        colleagues=accounts.colleagues(session, [item.department_key, *item.co_departments]),
+        next_statuses=next_statuses,
+        departments=[(key, name) for key, name in names.items() if key != item.department_key],
+        max_length=actions.MAX_MESSAGE_LENGTH,
+        error=error,
+        form=form or {},
+    )
+
+
+def _answers(knowledge: Knowledge, item: models.Request) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The answers per need, labelled and formatted the way the bot showed them to the
+    resident; answers no need asks for (a hand-over, an older question) come last."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    shown: set[str] = set()
+    for need in item.needs:
+        lines = []
+        for question in knowledge.needs[need].questions:
+            value = item.answers.get(question.key)
+            lines.append((_label(question.label), _formatted(knowledge, question.key, value)))
+            shown.add(question.key)
+        groups.append((need_label(knowledge, need, LANGUAGE), lines))
+    rest = [
+        (_label(knowledge.question(key).label) if _known(knowledge, key) else key, str(value))
+        for key, value in item.answers.items()
+        if key not in shown and value is not None
+    ]
+    if rest:
+        groups.append(("Overige gegevens", rest))
+    return groups
+
+
+def _formatted(knowledge: Knowledge, key: str, value: Any) -> str:
+    return format_value(knowledge.question(key), value, LANGUAGE, knowledge)
+
+
+def _known(knowledge: Knowledge, key: str) -> bool:
+    try:
+        knowledge.question(key)
+    except KeyError:
+        return False
+    return True
+
+
+def _label(label: dict[str, str]) -> str:
+    return label.get(LANGUAGE) or label["nl"]
+
+
+def _history(session: Session, item: models.Request, names: dict[str, str]) -> list[Entry]:
+    """The append-only history in words: who did what, and when."""
+    events = actions.history(session, item)
+    usernames = {
+        value for e in events if e.kind == "assigned" for value in (e.old_value, e.new_value)
+    }
+    people = dict(
+        session.execute(
+            select(User.username, User.full_name).where(User.username.in_(usernames - {None}))
+        ).all()
+    )
+    return [_entry(event, names, people) for event in events]
+
+
+def _entry(event: RequestEvent, names: dict[str, str], people: dict[str, str]) -> Entry:
+    who = event.actor.full_name if event.actor else "Bewoner"
+    old = event.old_value or ""
+    new = event.new_value or ""
+    match event.kind:
+        case "created":
+            return Entry(
+                "system",
+                event.created_at,
+                "Wegwijs",
+                f"Aanvraag ontvangen voor {names.get(new, new)}",
+            )
+        case "assigned" if not new:
+            return Entry("system", event.created_at, who, "Toewijzing weggehaald")
+        case "assigned" if event.actor and event.actor.username == new:
+            return Entry("system", event.created_at, who, "Heeft de aanvraag opgepakt")
+        case "assigned":
+            return Entry("system", event.created_at, who, f"Toegewezen aan {people.get(new, new)}")
+        case "status":
+            title = f"Status: {workflow.label(old)} → {workflow.label(new)}"
+            if event.actor is None:
+                who = "Bewoner (door te antwoorden)"
+            return Entry("system", event.created_at, who, title)
+        case "message_out":
+            return Entry("out", event.created_at, who, "Bericht aan de bewoner", event.text)
+        case "message_in":
+            return Entry("in", event.created_at, who, "Antwoord van de bewoner", event.text)
+        case "note":
+            return Entry("note", event.created_at, who, "Interne notitie", event.text)
+        case "rerouted":
+            title = f"Doorgestuurd van {names.get(old, old)} naar {names.get(new, new)}"
+            return Entry("reroute", event.created_at, who, title, f"Reden: {event.text}")
+        case _:
+            return Entry("system", event.created_at, who, event.kind, event.text)
+
+
+# -- dashboard ----------------------------------------------------------------------------
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: DB, context: Context, user: CurrentUser) -> HTMLResponse:
+    today = context.today()
+    names = _department_names(session)
+    figures = [
+        charts.requests_per_week(
+            stats.week_starts(today), stats.requests_per_week(session, user, today), names
+        ),
+        charts.first_response(stats.first_response_hours(session, user, today), names),
+        charts.within_sla(stats.within_sla(session, user, today), names),
+        charts.open_by_age(stats.open_by_age(session, user, today), names),
+    ]
+    scope = (
+        "alle afdelingen"
+        if user.is_admin
+        else ", ".join(names.get(key, key) for key in user.department_keys)
+    )
+    return _page(
+        request,
+        "dashboard.html",
+        user,
+        figures=figures,
+        scope=scope,
+        since=stats.week_starts(today)[0],
+        weeks=stats.PERIOD_WEEKS,
+    )
+
+
+# -- admins: failed deliveries ------------------------------------------------------------
+
+
+@router.get("/admin/deliveries", response_class=HTMLResponse)
+def deliveries(request: Request, session: DB, user: AdminUser) -> HTMLResponse:
+    rows = outbox.failing(session)
+    ids = {row.request_id for row in rows if row.request_id is not None}
+    references = dict(
+        session.execute(
+            select(models.Request.id, models.Request.reference).where(models.Request.id.in_(ids))
+        ).all()
+    )
+    return _page(
+        request,
+        "deliveries.html",
+        user,
+        rows=rows,
+        references=references,
+        names=_department_names(session),
+    )
+
+
+@router.post("/admin/deliveries/{message_id}/resend", dependencies=[CsrfChecked])
+def resend(
+    request: Request, message_id: int, session: DB, context: Context, user: AdminUser
+) -> RedirectResponse:
+    outbox.resend(session, message_id)
+    session.commit()
+    context.wake_delivery()
+    _flash(request, f"Bericht {message_id} wordt opnieuw verstuurd.")
+    return RedirectResponse("/admin/deliveries", status_code=303)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _page(
+    request: Request, template: str, user: User, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    """A page for a logged-in user, with the messages left by the last action."""
+    flashes = request.session.pop(FLASHES, [])
+    return render(request, template, status_code, user=user, flashes=flashes, **values)
+
+
+def _flash(request: Request, text: str) -> None:
+    request.session[FLASHES] = [*request.session.get(FLASHES, []), text]
+
+
+def _not_found(request: Request, user: User) -> HTMLResponse:
+    return _page(request, "not_found.html", user, status_code=404)
+
+
+def _late(item: models.Request, today: date) -> bool:
+    return item.status in workflow.OPEN and item.due_at < today
+
+
+def _department_names(session: Session) -> dict[str, str]:
+    return {key: department.name for key, department in repo.departments(session).items()}
+
+
+def _need_labels(knowledge: Knowledge) -> dict[str, str]:
+    return {key: need_label(knowledge, key, LANGUAGE) for key in knowledge.needs}
+
+
+def _unread_notifications(session: Session, user: User) -> list[Notification]:
+    """What colleagues did for this user (such as assigning a request), newest first; only
+    for requests the user can still see."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .join(models.Request, Notification.request_id == models.Request.id)
+            .where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                queries.visible_to(user),
+            )
+            .order_by(Notification.created_at.desc())
+            .limit(20)
+        )
+    )
