@@ -1,0 +1,302 @@
+"""The real app for the browser tests: `python -m wegwijs run` (web app, delivery worker and
+Telegram bot in one process) against the fake Bot API, the real Rasa server and a real
+database, once per database for a whole test module, because every start costs seconds.
+
+Officials are added with `wegwijs user add`, the admin is the one the first start makes, and
+requests come from residents chatting with the bot; chromium is driven with Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.knowledge import Knowledge
+from bot.settings import PROJECT_ROOT
+from bot.storage.database import make_engine, make_session_factory
+from bot.storage.models import Request, utc_now
+from tests.conftest import DATABASES
+from tests.e2e.conftest import Resident, dutch, future_saturday
+from tests.fakes.telegram_api import FakeTelegram
+from tests.rasa_server import TOKEN, free_port
+
+BOT_TOKEN = "654321:WEB-TEST-TOKEN"
+PASSWORD = "wachtwoord-voor-de-test"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Officials: (username, full name, department).
+OFFICIALS = {
+    "vera": ("Vera Visser", "vastgoed"),
+    "bob": ("Bob Bakker", "buitendienst"),
+    "wim": ("Wim de Wit", "wijkbudget"),
+}
+REFERENCE = re.compile(r"WW-\d{4}-\d{6}")
+CONTACT = {"phone": "06 12345678", "email": "button:skip"}
+# What a resident typed as the purpose of the room, to see that it is shown as text.
+HTML_PURPOSE = "<script>alert(1)</script><b>x</b>"
+
+
+@dataclass
+class App:
+    """The running app and what the tests need to reach it."""
+
+    base_url: str
+    telegram: FakeTelegram
+    env: dict[str, str]
+    sessions: sessionmaker[Session]
+    admin_password: str
+    log_file: Path
+
+    def cli(self, *args: str) -> str:
+        """A `wegwijs` command against the same database, as an admin would type it."""
+        done = subprocess.run(
+            [sys.executable, "-m", "wegwijs", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+
+@dataclass(frozen=True)
+class Made:
+    """A request a resident made in the chat."""
+
+    reference: str
+    id: int
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class Requests:
+    room: Made  # vastgoed's: a hall for 40 people in Centrum, with HTML in its purpose
+    tools: Made  # buitendienst's: crowd barriers in Vogelwijk, lying there for weeks (overdue)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def app_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A blank database per module, as on a first install: the app migrates it and makes
+    the admin. (The `database_url` fixture is per test; this one lives as long as the app.)"""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('database') / 'wegwijs.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def app(
+    app_database_url: str, rasa_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
+    data_dir = tmp_path_factory.mktemp("data")
+    port = free_port()
+    log_file = data_dir / "wegwijs.log"
+    engine = make_engine(app_database_url)
+    with FakeTelegram(token=BOT_TOKEN) as telegram:
+        env = {
+            **os.environ,
+            "DATABASE_URL": app_database_url,
+            "RASA_URL": rasa_url,
+            "RASA_TOKEN": TOKEN,
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(port),
+            "DATA_DIR": str(data_dir),
+            "DELIVERY_POLL_SECONDS": "0.2",
+            # A failed delivery waits a minute, then is given up: the admin page shows it.
+            "DELIVERY_RETRY_SECONDS": "[60]",
+        }
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "wegwijs", "run"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_until_serving(base_url, process, log_file)
+            telegram.wait_for_call("getUpdates", timeout=60)
+            note = (data_dir / "admin-password.txt").read_text()
+            match = re.search(r"password: (\S+)", note)
+            assert match, note
+            running = App(
+                base_url,
+                telegram,
+                env,
+                make_session_factory(engine),
+                match.group(1),
+                log_file,
+            )
+            for username, (full_name, department) in OFFICIALS.items():
+                running.cli(
+                    "user", "add", username, "--role", "official", "--department", department,
+                    "--full-name", full_name, "--password", PASSWORD,
+                )  # fmt: skip
+            yield running
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            engine.dispose()
+    assert "Traceback" not in log_file.read_text(errors="replace"), log_file.read_text()
+
+
+def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        assert process.poll() is None, f"the app stopped:\n{log.read_text(errors='replace')}"
+        assert time.monotonic() < deadline, f"no /healthz in time:\n{log.read_text()}"
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def requests(app: App, knowledge: Knowledge) -> Requests:
+    """Two residents ask the bot, the real way; then time passes for the barriers: they came
+    in three weeks ago and their due date is a week behind."""
+    saturday = future_saturday()
+    room = Resident(app.telegram, knowledge, 2001)
+    replies = room.say(f"Ik wil {dutch(saturday)} een zaal voor 40 mensen in Centrum")
+    replies = room.answer_all(
+        {
+            "start_time": "van 14:00 tot 17:00",
+            "purpose": HTML_PURPOSE,
+            "name": "Fatima de Vries",
+            **CONTACT,
+        },
+        replies,
+    )
+    room_reference = _send(room)
+    tools = Resident(app.telegram, knowledge, 2002)
+    replies = tools.say("Kunnen we 20 dranghekken lenen voor ons straatfeest?")
+    replies = tools.answer_all(
+        {
+            "pickup_date": dutch(saturday),
+            "return_date": dutch(saturday + timedelta(days=2)),
+            "neighbourhood": "button:choice:Vogelwijk",
+            "purpose": "Straatfeest in de Merelstraat",
+            "name": "Karel Appel",
+            **CONTACT,
+        },
+        replies,
+    )
+    tools_reference = _send(tools)
+    with app.sessions.begin() as session:
+        session.execute(
+            update(Request)
+            .where(Request.reference == tools_reference)
+            .values(
+                created_at=utc_now() - timedelta(days=21),
+                due_at=date.today() - timedelta(days=7),
+            )
+        )
+        ids = dict(session.execute(select(Request.reference, Request.id)).all())
+    return Requests(
+        room=Made(room_reference, ids[room_reference], 2001),
+        tools=Made(tools_reference, ids[tools_reference], 2002),
+    )
+
+
+def _send(resident: Resident) -> str:
+    replies = resident.press("confirm:send")
+    match = REFERENCE.search(replies[-1]["text"])
+    assert match, resident.transcript()
+    return match.group(0)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Dialogs:
+    """Every alert() or confirm() a page opened: residents' text must never run."""
+
+    seen: list[str]
+
+
+@pytest.fixture
+def dialogs() -> Dialogs:
+    return Dialogs([])
+
+
+@pytest.fixture
+def open_page(app: App, browser: Browser, dialogs: Dialogs) -> Iterator[Callable[..., Page]]:
+    """A fresh browser (own cookies) per call, optionally logged in as `username`."""
+    contexts = []
+
+    def make(username: str | None = None, headers: dict[str, str] | None = None) -> Page:
+        context = browser.new_context(
+            base_url=app.base_url,
+            viewport={"width": 1366, "height": 900},
+            locale="nl-NL",
+            extra_http_headers=headers or {},
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("dialog", lambda dialog: (dialogs.seen.append(dialog.message), dialog.dismiss()))
+        if username:
+            login(page, username, app.admin_password if username == "admin" else PASSWORD)
+            assert page.url.rstrip("/") == app.base_url, page.content()
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page: Page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
