@@ -12,12 +12,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import outbox, webhooks
 from bot.delivery.worker import DeliveryWorker
 from bot.knowledge import Knowledge
-from bot.settings import PROJECT_ROOT
 from bot.storage.models import Department, OutboxMessage
 from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.processes import start_wegwijs, stop, wait_until_serving
 from tests.rasa_server import free_port
 from tests.web.world import A, World
 
@@ -192,31 +190,14 @@ def apps(database_url: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.
             "DELIVERY_LEASE_SECONDS": "2",
             "DELIVERY_POLL_SECONDS": "0.2",
         }
-        with log_file.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "wegwijs", "web"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        process = start_wegwijs("web", env, log_file)
         started.append(process)
-
-        def serving() -> bool:
-            assert process.poll() is None, log_file.read_text()
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _eventually(serving, timeout=60)
+        wait_until_serving(f"http://127.0.0.1:{port}", process, log_file, timeout=60)
         return process
 
     yield start
     for process in started:
-        process.terminate()
-    for process in started:
-        process.wait(timeout=20)
+        stop(process)
     assert "Traceback" not in log_file.read_text(), log_file.read_text()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 from babel.dates import format_date
 
 from bot.knowledge import Knowledge
-from bot.settings import PROJECT_ROOT
 from tests.fakes.telegram_api import FakeTelegram
+from tests.processes import start_wegwijs, stop
 from tests.rasa_server import TOKEN
 
 BOT_TOKEN = "123456:TEST-TOKEN"
@@ -31,14 +30,7 @@ class BotProcess:
 
     def start(self) -> None:
         polls_before = len(self.telegram.calls("getUpdates"))
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "wegwijs", "bot"],
-                cwd=PROJECT_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = start_wegwijs("bot", self.env, self.log_file)
         self.telegram.wait_for_call(
             "getUpdates",
             where=lambda _: len(self.telegram.calls("getUpdates")) > polls_before,
@@ -52,12 +44,8 @@ class BotProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            stop(self.process)
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")

@@ -4,16 +4,14 @@ secret token, takes updates that carry the secret and refuses those that don't."
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import BOT_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
+from tests.processes import start_wegwijs, stop
 from tests.rasa_server import free_port
 
 pytestmark = pytest.mark.e2e
@@ -41,14 +39,7 @@ def test_webhook_mode_checks_the_secret(
         "TELEGRAM_WEBHOOK_PORT": str(port),
     }
     log = tmp_path / "bot.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "wegwijs", "bot"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_wegwijs("bot", env, log)
     try:
         registered = telegram.wait_for_call("setWebhook", timeout=60)
         assert registered["params"]["url"] == "https://wegwijs.example.nl/telegram"
@@ -73,6 +64,5 @@ def test_webhook_mode_checks_the_secret(
         ]
         assert not telegram.calls("getUpdates")  # no polling in webhook mode
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process)
     assert "Traceback" not in log.read_text(errors="replace")
