@@ -392,39 +392,33 @@ def _request_page(
 def _answers(knowledge: Knowledge, item: models.Request) -> list[tuple[str, list[tuple[str, str]]]]:
     """The answers per need, labelled and formatted the way the bot showed them to the
     resident; answers no need asks for (a hand-over, an older question) come last."""
-    groups: list[tuple[str, list[tuple[str, str]]]] = []
-    shown: set[str] = set()
-    for need in item.needs:
-        lines = []
-        for question in knowledge.needs[need].questions:
-            value = item.answers.get(question.key)
-            lines.append((_label(question.label), _formatted(knowledge, question.key, value)))
-            shown.add(question.key)
-        groups.append((need_label(knowledge, need, LANGUAGE), lines))
-    rest = [
-        (_label(knowledge.question(key).label) if _known(knowledge, key) else key, str(value))
-        for key, value in item.answers.items()
-        if key not in shown and value is not None
+    groups = [
+        (
+            need_label(knowledge, need, LANGUAGE),
+            [
+                _answer(knowledge, q.key, item.answers.get(q.key))
+                for q in knowledge.needs[need].questions
+            ],
+        )
+        for need in item.needs
     ]
-    if rest:
-        groups.append(("Overige gegevens", rest))
-    return groups
+    asked = {q.key for need in item.needs for q in knowledge.needs[need].questions}
+    rest = [
+        _answer(knowledge, key, value)
+        for key, value in item.answers.items()
+        if key not in asked and value is not None
+    ]
+    return [*groups, ("Overige gegevens", rest)] if rest else groups
 
 
-def _formatted(knowledge: Knowledge, key: str, value: Any) -> str:
-    return format_value(knowledge.question(key), value, LANGUAGE, knowledge)
-
-
-def _known(knowledge: Knowledge, key: str) -> bool:
+def _answer(knowledge: Knowledge, key: str, value: Any) -> tuple[str, str]:
+    """(label, value as the bot writes it); a key no question knows any more as it is."""
     try:
-        knowledge.question(key)
+        question = knowledge.question(key)
     except KeyError:
-        return False
-    return True
-
-
-def _label(label: dict[str, str]) -> str:
-    return label.get(LANGUAGE) or label["nl"]
+        return key, str(value)
+    label = question.label.get(LANGUAGE) or question.label["nl"]
+    return label, format_value(question, value, LANGUAGE, knowledge)
 
 
 def _history(session: Session, item: models.Request, names: dict[str, str]) -> list[Entry]:
