@@ -11,13 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import create_engine, select, text, update
@@ -30,6 +28,7 @@ from bot.storage.models import Request, utc_now
 from tests.conftest import DATABASES
 from tests.e2e.conftest import Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
+from tests.processes import start_wegwijs, stop, wait_until_serving
 from tests.rasa_server import TOKEN, free_port
 
 BOT_TOKEN = "654321:WEB-TEST-TOKEN"
@@ -139,18 +138,10 @@ def app(
             # A failed delivery waits a minute, then is given up: the admin page shows it.
             "DELIVERY_RETRY_SECONDS": "[60]",
         }
-        with log_file.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "wegwijs", "run"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        process = start_wegwijs("run", env, log_file)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_serving(base_url, process, log_file)
+            wait_until_serving(base_url, process, log_file)
             telegram.wait_for_call("getUpdates", timeout=60)
             note = (data_dir / "admin-password.txt").read_text()
             match = re.search(r"password: (\S+)", note)
@@ -170,26 +161,9 @@ def app(
                 )  # fmt: skip
             yield running
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
             engine.dispose()
     assert "Traceback" not in log_file.read_text(errors="replace"), log_file.read_text()
-
-
-def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert process.poll() is None, f"the app stopped:\n{log.read_text(errors='replace')}"
-        assert time.monotonic() < deadline, f"no /healthz in time:\n{log.read_text()}"
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
