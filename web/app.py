@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from web import api, auth_pages, health, pages
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
+from web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
+ERROR_TITLES = {403: "Geen toegang", 404: "Niet gevonden", 405: "Niet toegestaan"}
 
 
 def create_app(context: AppContext) -> FastAPI:
@@ -35,6 +39,16 @@ def create_app(context: AppContext) -> FastAPI:
         same_site="lax",
         https_only=settings.session_cookie_secure,
     )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _error_page(request: Request, error: StarletteHTTPException) -> Response:
+        """People get a Dutch page in the house style; the API and /healthz keep JSON."""
+        if request.url.path.startswith("/api") or request.url.path == "/healthz":
+            return await http_exception_handler(request, error)
+        title = ERROR_TITLES.get(error.status_code, "Er ging iets mis")
+        return render(
+            request, "error.html", error.status_code, title=title, detail=str(error.detail)
+        )
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _error: LoginRequired) -> RedirectResponse:

@@ -342,7 +342,9 @@ def test_other_departments_requests_are_404_and_admin_pages_403(
                 continue
             if endpoint.kind == "admin":
                 for url in _urls(endpoint, targets):
-                    assert visitor.call(endpoint, url).status_code == 403, (role, url)
+                    refused = visitor.call(endpoint, url)
+                    assert refused.status_code == 403, (role, url)
+                    assert "Geen toegang" in refused.text  # a page in Dutch, not bare JSON
                 continue
             if "request_id" not in endpoint.params:
                 continue
