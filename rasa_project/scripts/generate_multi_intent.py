@@ -10,11 +10,13 @@ Sub-intents are always joined in the canonical order:
 request_room, request_tools, request_budget, request_permit.
 
 Examples that (after stripping entity markup) equal a sentence in
-tests/holdout.yml or in the hand-written data are skipped, so the held-out set
-stays held out.
+tests/holdout.yml or in the hand-written data are skipped, and so are
+near-copies of a held-out sentence (difflib ratio >= NEAR), so the held-out
+set stays held out.
 
 Usage (from rasa_project/):  python3 scripts/generate_multi_intent.py
 """
+import difflib
 import itertools
 import random
 import re
@@ -23,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "nlu" / "multi_intent_generated.yml"
 SEED = 20260
-PER_COMBO = {2: 14, 3: 10, 4: 12}
+PER_COMBO = {2: 18, 3: 12, 4: 14}
 EN_SHARE = 0.35
+NEAR = 0.8  # similarity above which a generated sentence counts as a near-copy
 ORDER = ["request_room", "request_tools", "request_budget", "request_permit"]
 
 # Noun phrases ("what we need"), Dutch and English.
@@ -53,6 +56,9 @@ NP = {
             "een bijdrage van [€750](amount)", "geld voor de muziek", "een subsidie voor de band",
             "budget voor drankjes", "[€150](amount) uit het wijkbudget", "financiële steun",
             "een potje voor de boodschappen", "geld voor prijzen voor de kinderen",
+            # a bare amount is a money request too
+            "[€600](amount)", "[750 euro](amount)", "[€1.000](amount)", "[750 euro](amount) voor hapjes",
+            "[€250](amount) voor drankjes", "geld voor materialen", "[400 euro](amount) voor de lunch",
         ],
         "request_permit": [
             "een vergunning", "toestemming om de straat af te sluiten", "een evenementenvergunning",
@@ -80,6 +86,8 @@ NP = {
             "funding", "a grant", "some money", "money for snacks", "a contribution",
             "[€400](amount)", "a subsidy", "neighbourhood budget", "money for food",
             "a grant of [€250](amount)", "financial support",
+            "[€600](amount)", "[500 euros](amount)", "money for materials",
+            "a contribution of [€150](amount) for food", "[€350](amount) for drinks",
         ],
         "request_permit": [
             "a permit", "an event permit", "permission to close the street",
@@ -95,22 +103,27 @@ TEMPLATES = {
         2: ["{a} en {b}", "we hebben {a} en {b} nodig", "graag {a} en ook {b}",
             "{a} + {b}", "voor het buurtfeest: {a} en {b}", "ik zoek {a} en {b}",
             "{a} en {b} voor de burendag", "kan ik {a} krijgen en {b}?",
-            "wij willen {a}. Daarnaast {b}", "{a}, plus {b} graag"],
+            "wij willen {a}. Daarnaast {b}", "{a}, plus {b} graag",
+            "Voor ons straatfeest hebben we {a} en {b} nodig", "voor de buurtbarbecue zoeken we {a} en {b}"],
         3: ["{a}, {b} en {c}", "we hebben {a}, {b} en {c} nodig", "{a} + {b} + {c}",
             "voor het straatfeest: {a}, {b} en {c}", "graag {a}, {b} en ook {c}",
-            "ik zoek {a}, {b} en {c} voor ons initiatief"],
+            "ik zoek {a}, {b} en {c} voor ons initiatief",
+            "Voor ons straatfeest willen we {a}, {b} en {c}"],
         4: ["{a}, {b}, {c} en {d}", "we hebben {a}, {b}, {c} en {d} nodig",
             "{a} + {b} + {c} + {d}", "voor de burendag: {a}, {b}, {c} en {d}",
-            "graag {a}, {b}, {c} en {d}"],
+            "graag {a}, {b}, {c} en {d}",
+            "Voor ons straatfeest hebben we {a}, {b}, {c} en {d} nodig"],
     },
     "en": {
         2: ["{a} and {b}", "we need {a} and {b}", "{a} plus {b}",
             "could we get {a} and {b}?", "for our street party: {a} and {b}",
-            "I'm looking for {a} and {b}"],
+            "I'm looking for {a} and {b}", "For our street party we'd like {a} and {b}"],
         3: ["{a}, {b} and {c}", "we need {a}, {b} and {c}", "{a} + {b} + {c}",
-            "for the block party we need {a}, {b} and {c}"],
+            "for the block party we need {a}, {b} and {c}",
+            "For our street party: {a}, {b} and {c}"],
         4: ["{a}, {b}, {c} and {d}", "we need {a}, {b}, {c} and {d}",
-            "for neighbours day: {a}, {b}, {c} and {d}"],
+            "for neighbours day: {a}, {b}, {c} and {d}",
+            "For our street party we need {a}, {b}, {c} and {d}"],
     },
 }
 
@@ -133,9 +146,20 @@ def existing_sentences() -> set:
     return seen
 
 
+def holdout_sentences() -> list:
+    lines = (ROOT / "tests" / "holdout.yml").read_text(encoding="utf-8").splitlines()
+    return [plain(line[6:]) for line in lines if line.startswith("    - ")]
+
+
+def too_close(key: str, holdout: list) -> bool:
+    """Near-copies of a held-out sentence (only a word swapped) are skipped too."""
+    return any(difflib.SequenceMatcher(None, key, h).ratio() >= NEAR for h in holdout)
+
+
 def main() -> None:
     rng = random.Random(SEED)
     seen = existing_sentences()
+    holdout = holdout_sentences()
     lines = [
         'version: "3.1"',
         "",
@@ -160,7 +184,7 @@ def main() -> None:
                 )
                 text = text[0].upper() + text[1:] if rng.random() < 0.5 else text
                 key = plain(text)
-                if key in seen:
+                if key in seen or too_close(key, holdout):
                     continue
                 seen.add(key)
                 examples.append(text)
