@@ -137,7 +137,7 @@ def queue_page(
             (label, counts[key], filter_query(tile), tile == filters, key == "overdue")
             for label, key, tile in TILES
         ],
-        neighbourhoods=queries.neighbourhoods(session, user),
+        neighbourhoods=[c.value for c in context.knowledge.question("neighbourhood").choices],
         needs=_need_labels(context.knowledge),
         statuses=workflow.LABELS,
         names=_department_names(session),

@@ -112,13 +112,6 @@ def related(session: Session, request: Request) -> list[Request]:
     )
 
 
-def neighbourhoods(session: Session, user: User) -> list[str]:
-    """The neighbourhoods that occur in this user's requests, for the filter's choices."""
-    value = Request.answers["neighbourhood"].as_string()
-    rows = session.scalars(select(value).where(visible_to(user), value.is_not(None)).distinct())
-    return sorted({row for row in rows if row}, key=str.lower)
-
-
 def needs_count(requests: list[Request]) -> Counter[str]:
     return Counter(need for request in requests for need in request.needs)
 

@@ -31,7 +31,14 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_to_json
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_serializer=_to_json,
+        # The planner overprices the queue's "lead OR co-department" check and would spend
+        # ~120 ms JIT-compiling each official's query at 100,000 requests (bench/README.md).
+        connect_args={"options": "-c jit=off"},
     )
 
 

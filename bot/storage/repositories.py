@@ -130,7 +130,7 @@ def create_request(
         department_key=decision.department,
         needs=list(needs),
         answers={k: v for k, v in answers.items() if k not in CONTACT_FIELDS},
-        initiative=_initiative_key(answers.get("initiative_name")),
+        initiative=initiative_key(answers.get("initiative_name")),
         language=language,
         is_handover=is_handover,
         routing_rule=decision.rule,
@@ -153,7 +153,7 @@ def create_request(
     return request
 
 
-def _initiative_key(name: object) -> str | None:
+def initiative_key(name: object) -> str | None:
     """'Repair Café  Noord' and 'repair café noord' are the same initiative."""
     if not isinstance(name, str) or not name.strip():
         return None
