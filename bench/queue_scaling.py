@@ -342,7 +342,7 @@ class Population:
             "is_handover": False,
             "routing_rule": decision.rule,
             # The bot's own normalisation, so related requests find each other here too.
-            "initiative": repositories._initiative_key(answers.get("initiative_name")),
+            "initiative": repositories.initiative_key(answers.get("initiative_name")),
             "assignee_id": assignee.id if assignee else None,
             "created_at": created,
             "due_at": due,
@@ -559,7 +559,6 @@ PAGE_QUERIES: dict[str, Callable[[Session, User, date], object]] = {
         s, u, QueueFilter(search=SEARCH), today
     ),
     "counts()": queries.counts,
-    "neighbourhoods()": lambda s, u, _today: queries.neighbourhoods(s, u),
 }
 
 
