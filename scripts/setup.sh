@@ -92,7 +92,7 @@ if ! command -v chromium >/dev/null 2>&1; then
         say "Installing Debian's chromium for the browser tests"
         apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
     else
-        echo "chromium is not installed: the browser tests will be skipped (apt-get install chromium)." >&2
+        echo "chromium is not installed, and the browser tests need it: apt-get install chromium" >&2
     fi
 fi
 
