@@ -19,7 +19,7 @@ from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.validators import Invalid, is_skip, still_consistent, validate
 from bot.knowledge import NEED_ORDER, Knowledge, Question
 from bot.nlu.interpretation import Entity, Interpretation
-from bot.nlu.patterns import merge_entities
+from bot.nlu.patterns import merge_entities, pattern_entities
 
 MAX_TRIES = 3
 # How sure the model must be before a message in the middle of the questions is taken as
@@ -237,6 +237,11 @@ class DialogueEngine:
         if question is None:
             self._advance(state, out)
             return
+        if question.type == "text":
+            # A free-text answer is kept whole. Other details are taken from it only where a
+            # fixed pattern finds them ("40 mensen"), not where the model guesses: in
+            # "Lindelaan 1 tot 40" the 40 is a house number, not 40 visitors.
+            entities = pattern_entities(text)
         if interpretation is not None:
             intent, confidence = interpretation.intent, interpretation.confidence
             free_text = question.type == "text"

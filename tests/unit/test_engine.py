@@ -146,6 +146,19 @@ def test_a_free_text_answer_is_not_mistaken_for_a_side_question(knowledge: Knowl
     assert chat.state.answers["purpose"] == "uitleg over hoe de gemeente werkt"
 
 
+def test_a_number_in_a_free_text_answer_is_not_taken_for_another_detail(
+    knowledge: Knowledge,
+) -> None:
+    chat = Chat(knowledge)
+    chat.text("mogen we de straat afsluiten", "request_permit")
+    chat.text("Buurtfeest voor 60 mensen")
+    assert chat.state.answers["visitors"] == 60  # a pattern finds "60 mensen"
+    chat.state.answers.pop("visitors")
+    chat.text("Lindelaan 1 tot 40", "request_permit", 0.9, location="Lindelaan 1", people="40")
+    assert chat.state.answers["location"] == "Lindelaan 1 tot 40"
+    assert "visitors" not in chat.state.answers  # the model's guess; a house number
+
+
 def test_adding_a_second_need_in_the_middle(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     chat.text("ik wil een vergunning voor een straatfeest", "request_permit")
