@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from bot.storage.models import Heartbeat, utc_now
 from web.context import AppContext
-from web.schemas import Health, as_utc
+from web.schemas import Health
 from web.security import Context
 
 router = APIRouter(tags=["health"])
@@ -66,6 +66,6 @@ def _heartbeats(context: AppContext) -> dict[str, Heartbeat]:
 def _alive(beat: Heartbeat | None, name: str) -> dict[str, str]:
     if beat is None:
         return {"status": "down", "detail": f"the {name} has not reported yet"}
-    if utc_now() - as_utc(beat.seen_at) > SILENT_AFTER:
-        return {"status": "down", "detail": f"last seen {as_utc(beat.seen_at).isoformat()}"}
+    if utc_now() - beat.seen_at > SILENT_AFTER:
+        return {"status": "down", "detail": f"last seen {beat.seen_at.isoformat()}"}
     return {"status": "ok", "detail": beat.detail or ""}

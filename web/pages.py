@@ -31,7 +31,6 @@ from bot.storage import repositories as repo
 from bot.storage.models import Notification, RequestEvent, User, utc_now
 from web import charts
 from web.context import AppContext
-from web.schemas import as_utc
 from web.security import DB, AdminUser, Context, CsrfChecked, CurrentUser
 from web.templating import render
 
@@ -165,7 +164,7 @@ def export_csv(session: DB, context: Context, user: CurrentUser, filters: Filter
             workflow.label(item.status),
             item.assignee.full_name if item.assignee else "",
             str(item.answers.get("neighbourhood") or ""),
-            as_utc(item.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
+            item.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             item.due_at.isoformat(),
         ]
         writer.writerow([csv_cell(cell) for cell in cells])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.knowledge import NEED_ORDER
 from bot.queue.actions import MAX_MESSAGE_LENGTH
@@ -13,14 +13,6 @@ from bot.queue.queries import QueueFilter
 from bot.queue.workflow import Status
 
 MAX_PER_PAGE = 200
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC. The API always says so."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class RequestFilters(BaseModel):
@@ -86,7 +78,7 @@ class RequestOut(BaseModel):
         "contact details are not among them."
     )
     assignee: str | None = Field(description="Username of the official handling it.")
-    created_at: Moment
+    created_at: datetime
     due_at: date = Field(description="Due date after the department's working days (SLA).")
 
 
@@ -113,7 +105,7 @@ class HistoryEvent(BaseModel):
     actor: str | None = Field(
         description="Username of the official; null for the resident or the system."
     )
-    time: Moment
+    time: datetime
     old_value: str | None
     new_value: str | None
     text: str | None = Field(

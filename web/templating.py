@@ -11,16 +11,15 @@ from fastapi.templating import Jinja2Templates
 
 from bot.dialogue.presentation import format_day
 from bot.queue import workflow
-from web.schemas import as_utc
 from web.security import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 templates.env.filters["status_label"] = workflow.label
 templates.env.filters["day"] = lambda value: format_day(value, "nl") if value else "—"
 templates.env.filters["short_day"] = lambda value: value.strftime("%d-%m-%Y") if value else "—"
-# In the server's time zone (SQLite hands back naive datetimes, stored in UTC).
+# In the server's time zone.
 templates.env.filters["moment"] = lambda value: (
-    as_utc(value).astimezone().strftime("%d-%m-%Y %H:%M") if value else "—"
+    value.astimezone().strftime("%d-%m-%Y %H:%M") if value else "—"
 )
 
 

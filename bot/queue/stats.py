@@ -69,7 +69,7 @@ def first_response_hours(session: Session, user: User, today: date) -> dict[str,
     )
     hours: dict[str, list[float]] = defaultdict(list)
     for key, created, answered in rows:
-        hours[key].append((_aware(answered) - _aware(created)).total_seconds() / 3600)
+        hours[key].append((answered - created).total_seconds() / 3600)
     return {key: median(values) for key, values in hours.items()}
 
 
@@ -116,8 +116,3 @@ def _day(column: Any) -> ColumnElement[date]:
 
 def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
