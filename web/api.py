@@ -183,13 +183,10 @@ async def interpret(body: InterpretIn, _user: ApiUser, context: Context) -> Inte
 
 
 def _visible(session: Session, user: User, request_id: int, *, for_update: bool = False) -> Request:
-    """The request if `user` may see it, else 404. Before a change the row is locked, so two
-    changes at once are checked against the workflow one after the other."""
-    request = queries.can_see(session, user, request_id)
+    """The request if `user` may see it, else 404."""
+    request = queries.can_see(session, user, request_id, for_update=for_update)
     if request is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    if for_update:
-        session.refresh(request, with_for_update=True)
     return request
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -220,11 +220,9 @@ class Action:
         with the reason and what the official typed; success is committed before the
         delivery worker is woken (so it finds the message), and the browser goes back with
         the short message `act` returned."""
-        item = queries.can_see(self.session, self.user, self.request_id)
-        if item is None:
+        item = queries.can_see(self.session, self.user, self.request_id, for_update=True)
+        if item is None:  # also another department's: whoever may see it may handle it
             return _not_found(self.request, self.user)
-        if not actions.can_handle(self.user, item):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "U mag deze aanvraag niet behandelen.")
         try:
             done = act(item)
         except (actions.ActionError, workflow.TransitionNotAllowed) as error:
@@ -284,9 +282,10 @@ def change_status(
     message: Annotated[str, Form()] = "",
 ) -> Response:
     def act(item: models.Request) -> str:
-        tells = workflow.check(item.status, new_status)
         knowledge, today = on.context.knowledge, on.context.today()
-        actions.change_status(on.session, knowledge, item, on.user, new_status, message, today)
+        tells = actions.change_status(
+            on.session, knowledge, item, on.user, new_status, message, today
+        )
         told = " De bewoner krijgt hierover bericht." if tells else ""
         return f"De status van {item.reference} is nu '{workflow.label(new_status)}'.{told}"
 

@@ -71,9 +71,10 @@ def change_status(
     new_status: str,
     message: str | None = None,
     today: date | None = None,
-) -> None:
+) -> bool:
     """Move along the workflow table. The resident gets one message per change that matters
-    to them (never one per need), starting from the standard text the official may edit."""
+    to them (never one per need), starting from the standard text the official may edit.
+    Returns whether the resident is told."""
     tell_resident = workflow.check(request.status, new_status)
     text = (message or "").strip() or knowledge.status_message(new_status, request.language)
     if tell_resident:
@@ -95,6 +96,7 @@ def change_status(
         _event(session, request, "message_out", actor, text=text)
         _first_response(request)
     _tell_departments(session, request, "request.status_changed")
+    return tell_resident
 
 
 def write_to_resident(
@@ -262,7 +264,8 @@ def _first_response(request: Request) -> None:
 
 def _message_resident(session: Session, request: Request, text: str, *, expect_reply: bool) -> None:
     """Queue one message for the resident; when a reply is expected, the resident's next free
-    text in the chat is added to this request's thread."""
+    text in the chat is added to this request's thread (until the request is closed: the
+    conversation service drops a reply_to whose request is no longer open)."""
     resident = request.resident
     outbox.add_resident_message(
         session,
@@ -271,14 +274,9 @@ def _message_resident(session: Session, request: Request, text: str, *, expect_r
         channel=resident.channel,
         payload={"chat_id": resident.external_id, "text": text},
     )
-    conversation = session.get(Conversation, resident.id)
+    conversation = session.get(Conversation, resident.id) if expect_reply else None
     if conversation is not None:
-        state = dict(conversation.state)
-        if expect_reply:
-            state["reply_to"] = request.id
-        elif state.get("reply_to") == request.id and request.status in workflow.CLOSED:
-            state["reply_to"] = None
-        conversation.state = state
+        conversation.state = {**conversation.state, "reply_to": request.id}
 
 
 def _tell_departments(

@@ -40,12 +40,14 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return or_(Request.department_key.in_(keys), co)
 
 
-def can_see(session: Session, user: User, request_id: int) -> Request | None:
+def can_see(
+    session: Session, user: User, request_id: int, *, for_update: bool = False
+) -> Request | None:
     """The request, if this user may see it; None both when it doesn't exist and when it is
-    another department's, so nobody learns what exists elsewhere."""
-    return session.scalar(
-        _with_details(select(Request).where(Request.id == request_id, visible_to(user)))
-    )
+    another department's, so nobody learns what exists elsewhere. Before a change the row
+    is locked, so two changes at once are checked against the workflow one after the other."""
+    query = _with_details(select(Request).where(Request.id == request_id, visible_to(user)))
+    return session.scalar(query.with_for_update(of=Request) if for_update else query)
 
 
 def queue(
