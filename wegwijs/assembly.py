@@ -22,6 +22,11 @@ def prepare_database(settings: Settings, knowledge: Knowledge) -> sessionmaker[S
     return sessions
 
 
+def database(settings: Settings) -> sessionmaker[Session]:
+    """The migrated, seeded database, for commands that need nothing else."""
+    return prepare_database(settings, load_knowledge(settings.knowledge_dir))
+
+
 def rasa_client(settings: Settings) -> RasaClient:
     return RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
 

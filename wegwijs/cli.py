@@ -26,7 +26,7 @@ from bot.queue.serialize import request_json
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.storage import repositories as repo
 from wegwijs import rasa_process, runner
-from wegwijs.assembly import build_service, prepare_database, rasa_client
+from wegwijs.assembly import build_service, database, rasa_client
 
 REPORTS = PROJECT_ROOT / "reports"
 
@@ -189,7 +189,7 @@ def _first_admin(settings: Settings, sessions: sessionmaker[Session]) -> None:
 
 
 def _user(settings: Settings, args: argparse.Namespace) -> None:
-    sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    sessions = database(settings)
     password = args.password or accounts.new_password()
     try:
         with sessions.begin() as session:
@@ -210,7 +210,7 @@ def _user(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:
-    sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    sessions = database(settings)
     with sessions.begin() as session:
         user = accounts.user_by_name(session, args.user)
         if user is None:
@@ -238,7 +238,7 @@ def _interpret(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _requests(settings: Settings, args: argparse.Namespace) -> None:
-    sessions = prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    sessions = database(settings)
     with sessions() as session:
         rows = [request_json(r) for r in repo.all_requests(session)]
     if args.json:
@@ -285,7 +285,7 @@ def _write_scores(path: Path, scores: dict[str, float]) -> None:
 
 
 def _db(settings: Settings, _args: argparse.Namespace) -> None:
-    prepare_database(settings, load_knowledge(settings.knowledge_dir))
+    database(settings)
     print("Database is up to date.")
 
 

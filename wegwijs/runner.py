@@ -23,15 +23,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
 
 
-def delivery_worker(settings: Settings, sessions: sessionmaker[Session]) -> DeliveryWorker:
-    return DeliveryWorker(
-        sessions,
-        retry_seconds=settings.delivery_retry_seconds,
-        lease_seconds=settings.delivery_lease_seconds,
-        poll_seconds=settings.delivery_poll_seconds,
-    )
-
-
 async def serve(
     settings: Settings,
     service: ConversationService,
@@ -45,7 +36,12 @@ async def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    worker = delivery_worker(settings, service.sessions)
+    worker = DeliveryWorker(
+        service.sessions,
+        retry_seconds=settings.delivery_retry_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+        poll_seconds=settings.delivery_poll_seconds,
+    )
     tasks = [asyncio.create_task(worker.run(stop), name="delivery")]
     server = None
     if web:
