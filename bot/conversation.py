@@ -219,7 +219,6 @@ class ConversationService:
             return Reply(self.knowledge.text("status_none", language))
         lines = [self.knowledge.text("status_title", language)]
         for request in requests:
-            status = self.knowledge.statuses.get(request.status, {})
             lines.append(
                 "• "
                 + self.knowledge.text(
@@ -227,7 +226,7 @@ class ConversationService:
                     language,
                     reference=request.reference,
                     needs=need_list(self.knowledge, request.needs, language) or "—",
-                    status=status.get(language) or status.get("nl") or request.status,
+                    status=self.knowledge.status_name(request.status, language),
                     department=request.department.name,
                     due=format_day(request.due_at, language),
                 )
