@@ -130,12 +130,6 @@ def authenticate(session: Session, username: str, password: str, client: str) ->
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    if len(password) < 10:
-        raise AccountError("A password needs at least 10 characters.")
-    user.password_hash = _hasher.hash(password)
-
-
 def create_token(session: Session, user: User) -> str:
     """A new API token for `user`. Only its hash is stored; show the token once."""
     token = "ww_" + secrets.token_urlsafe(32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -112,10 +111,6 @@ def related(session: Session, request: Request) -> list[Request]:
             .limit(50)
         )
     )
-
-
-def needs_count(requests: list[Request]) -> Counter[str]:
-    return Counter(need for request in requests for need in request.needs)
 
 
 def _filtered(user: User, filters: QueueFilter, today: date) -> Select[tuple[Request]]:
