@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.reply_latency import git_commit, summary
 from bot import accounts
-from bot.knowledge import NEED_ORDER, Knowledge, Question, load_knowledge
+from bot.knowledge import NEED_ORDER, Knowledge, Question
 from bot.queue import queries
 from bot.queue.queries import QueueFilter
 from bot.queue.workflow import Status
@@ -56,7 +56,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import repositories
 from bot.storage.models import Request, RequestEvent, RequestPart, Resident, User
 from tests.rasa_server import free_port
-from wegwijs.assembly import prepare_database
+from wegwijs.assembly import database, default_bundle
 
 JSON = dict[str, Any]
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -169,7 +169,7 @@ class Staff:
     admin: User
 
     @classmethod
-    def create(cls, session: Session, knowledge: Knowledge) -> Staff:
+    def create(cls, session: Session) -> Staff:
         def add(username: str, role: str, departments: list[str]) -> User:
             return accounts.create_user(
                 session, username, PASSWORD, role=role, departments=departments
@@ -179,7 +179,7 @@ class Staff:
             department.key: [
                 add(f"{department.key}_{i}", "official", [department.key]) for i in (1, 2)
             ]
-            for department in knowledge.departments
+            for department in repositories.departments(session).values()
         }
         official = add("bench_vastgoed", "official", ["vastgoed"])
         handlers["vastgoed"].append(official)
@@ -193,7 +193,8 @@ class Population:
     def __init__(self, knowledge: Knowledge, session: Session, staff: Staff, seed: int) -> None:
         self.knowledge, self.staff, self.rng = knowledge, staff, random.Random(seed)
         self.rules = repositories.routing_rules(session)
-        self.sla = {d.key: d.sla_days for d in knowledge.departments}
+        self.sla = {d.key: d.sla_days for d in repositories.departments(session).values()}
+        self.fallback = repositories.fallback_department(session)
         self.now = datetime.now(UTC)
         self.residents = 0
         self.requests = 0
@@ -293,7 +294,7 @@ class Population:
         decision = route(
             self.rules,
             RequestFacts.from_answers(needs, answers),
-            self.knowledge.fallback_department,
+            self.fallback,
             NEED_ORDER,
         )
         status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
@@ -644,11 +645,13 @@ class Bench:
 
 
 def run(args: argparse.Namespace, workdir: Path) -> JSON:
-    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    settings = Settings()
+    bundle = default_bundle(settings)
+    knowledge = bundle.knowledge()
     with fresh_database(args.postgres, args.keep) as url:
-        sessions = prepare_database(Settings(database_url=url), knowledge)
+        sessions = database(settings.model_copy(update={"database_url": url}))
         with sessions.begin() as session:
-            staff = Staff.create(session, knowledge)
+            staff = Staff.create(session)
             tokens = {
                 "official": accounts.create_token(session, staff.official),
                 "admin": accounts.create_token(session, staff.admin),

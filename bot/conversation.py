@@ -20,6 +20,7 @@ from bot.dialogue.engine import Action, DialogueEngine, Outcome, Reply, Turn
 from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
 from bot.knowledge import NEED_ORDER, Knowledge
+from bot.knowledge.store import KnowledgeSource
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.language import choose_language
@@ -44,17 +45,16 @@ class Sender:
 class ConversationService:
     def __init__(
         self,
-        knowledge: Knowledge,
+        knowledge: KnowledgeSource,
         sessions: sessionmaker[Session],
         nlu: RasaClient,
         today: Callable[[], date] = date.today,
         max_message_length: int = 1000,
     ) -> None:
-        self.knowledge = knowledge
+        self.knowledge_source = knowledge
         self.sessions = sessions
         self.nlu = nlu
         self.today = today
-        self.engine = DialogueEngine(knowledge, today, max_message_length)
         self.max_message_length = max_message_length
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -81,8 +81,14 @@ class ConversationService:
             log.warning("NLU unavailable, continuing without it: %s", error)
             return None
 
+    @property
+    def knowledge(self) -> Knowledge:
+        """The knowledge as admins left it a moment ago."""
+        return self.knowledge_source.current()
+
     def _step(self, sender: Sender, turn: Turn) -> list[Reply]:
         with self.sessions.begin() as session:
+            knowledge = self.knowledge_source.current(session)
             resident = repo.resident_for(
                 session, sender.channel, sender.external_id, sender.language_code or "nl"
             )
@@ -108,10 +114,11 @@ class ConversationService:
             turn.known_contact = repo.known_contact(resident)
             if state.reply_to is not None and not repo.open_request(session, state.reply_to):
                 state.reply_to = None  # closed or gone: nothing to reply to any more
-            outcome = self.engine.handle(state, turn)
+            engine = DialogueEngine(knowledge, self.today, self.max_message_length)
+            outcome = engine.handle(state, turn)
             replies = (
                 outcome.replies
-                + self._carry_out(session, resident, conversation, state, outcome, turn)
+                + self._carry_out(session, knowledge, resident, conversation, state, outcome, turn)
                 + outcome.follow_up
             )
             conversation.state = state.to_json()
@@ -122,6 +129,7 @@ class ConversationService:
     def _carry_out(
         self,
         session: Session,
+        knowledge: Knowledge,
         resident: Resident,
         conversation: Conversation,
         state: ConversationState,
@@ -132,7 +140,7 @@ class ConversationService:
         match outcome.action:
             case Action.SUBMIT:
                 request = self._store(session, resident, conversation, state, handover=False)
-                replies = [self._submitted(session, request, language)]
+                replies = [self._submitted(session, knowledge, request, language)]
                 state.reset()
                 return replies
             case Action.HANDOVER:
@@ -142,7 +150,7 @@ class ConversationService:
                 state.reset()
                 return [
                     Reply(
-                        self.knowledge.text(
+                        knowledge.text(
                             "handover_done",
                             language,
                             department=department,
@@ -152,14 +160,14 @@ class ConversationService:
                     )
                 ]
             case Action.SHOW_STATUS:
-                return [self._status(session, resident, language)]
+                return [self._status(session, knowledge, resident, language)]
             case Action.ADD_TO_THREAD:
                 request = repo.open_request(session, state.reply_to)
                 if request is None:  # checked before the engine ran; kept for type safety
                     return []
                 actions.record_resident_reply(session, request, turn.text or "")
                 reference = request.reference
-                return [Reply(self.knowledge.text("reply_added", language, reference=reference))]
+                return [Reply(knowledge.text("reply_added", language, reference=reference))]
             case _:
                 return []
 
@@ -173,12 +181,11 @@ class ConversationService:
         handover: bool,
     ) -> Request:
         facts = RequestFacts.from_answers(state.needs, state.answers)
+        fallback = repo.fallback_department(session)
         if handover:
-            decision = RoutingDecision(self.knowledge.fallback_department, (), None, {})
+            decision = RoutingDecision(fallback, (), None, {})
         else:
-            decision = route(
-                repo.routing_rules(session), facts, self.knowledge.fallback_department, NEED_ORDER
-            )
+            decision = route(repo.routing_rules(session), facts, fallback, NEED_ORDER)
         department = repo.departments(session)[decision.department]
         request = repo.create_request(
             session,
@@ -195,9 +202,11 @@ class ConversationService:
         actions.record_created(session, request)
         return request
 
-    def _submitted(self, session: Session, request: Request, language: str) -> Reply:
+    def _submitted(
+        self, session: Session, knowledge: Knowledge, request: Request, language: str
+    ) -> Reply:
         names = {key: d.name for key, d in repo.departments(session).items()}
-        text = self.knowledge.text(
+        text = knowledge.text(
             "submitted",
             language,
             reference=request.reference,
@@ -205,7 +214,7 @@ class ConversationService:
             due=format_day(request.due_at, language),
         )
         if request.co_departments:
-            text += "\n\n" + self.knowledge.text(
+            text += "\n\n" + knowledge.text(
                 "submitted_with_co",
                 language,
                 department=names[request.department_key],
@@ -213,20 +222,22 @@ class ConversationService:
             )
         return Reply(text)
 
-    def _status(self, session: Session, resident: Resident, language: str) -> Reply:
+    def _status(
+        self, session: Session, knowledge: Knowledge, resident: Resident, language: str
+    ) -> Reply:
         requests = repo.requests_of(session, resident)
         if not requests:
-            return Reply(self.knowledge.text("status_none", language))
-        lines = [self.knowledge.text("status_title", language)]
+            return Reply(knowledge.text("status_none", language))
+        lines = [knowledge.text("status_title", language)]
         for request in requests:
             lines.append(
                 "• "
-                + self.knowledge.text(
+                + knowledge.text(
                     "status_line",
                     language,
                     reference=request.reference,
-                    needs=need_list(self.knowledge, request.needs, language) or "—",
-                    status=self.knowledge.status_name(request.status, language),
+                    needs=need_list(knowledge, request.needs, language) or "—",
+                    status=knowledge.status_name(request.status, language),
                     department=request.department.name,
                     due=format_day(request.due_at, language),
                 )

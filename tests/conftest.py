@@ -13,11 +13,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.knowledge import Knowledge, load_knowledge
-from bot.settings import PROJECT_ROOT
+from bot.knowledge import Knowledge, store
+from bot.knowledge.bundle import Bundle
+from bot.settings import Settings
 from bot.storage.database import make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
-from bot.storage.repositories import seed_from_knowledge
+from wegwijs.assembly import default_bundle
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -26,8 +27,14 @@ DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
 
 
 @pytest.fixture(scope="session")
-def knowledge() -> Knowledge:
-    return load_knowledge(PROJECT_ROOT / "knowledge")
+def bundle() -> Bundle:
+    """The shipped knowledge and training data, as a first start reads it."""
+    return default_bundle(Settings())
+
+
+@pytest.fixture(scope="session")
+def knowledge(bundle: Bundle) -> Knowledge:
+    return bundle.knowledge()
 
 
 @pytest.fixture(scope="session")
@@ -65,11 +72,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def sessions(database_url: str, knowledge: Knowledge) -> Iterator[sessionmaker[Session]]:
+def sessions(database_url: str, bundle: Bundle) -> Iterator[sessionmaker[Session]]:
+    """The database with the shipped knowledge, as after a first start."""
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:
-        seed_from_knowledge(session, knowledge)
+        store.seed(session, bundle)
     yield factory
     engine.dispose()
 

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import NEED_ORDER, Knowledge
+from bot.knowledge import store as store_module
+from bot.knowledge.bundle import Bundle
 from bot.routing.rules import RequestFacts, route
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
@@ -23,7 +25,7 @@ def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> R
     decision = route(
         repo.routing_rules(session),
         RequestFacts.from_answers(needs, answers),
-        knowledge.fallback_department,
+        repo.fallback_department(session),
         NEED_ORDER,
     )
     return repo.create_request(
@@ -38,11 +40,13 @@ def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> R
     )
 
 
-def test_defaults_are_seeded_once(sessions: sessionmaker[Session], knowledge: Knowledge) -> None:
+def test_defaults_are_seeded_once(sessions: sessionmaker[Session], bundle: Bundle) -> None:
     with sessions.begin() as session:
-        repo.seed_from_knowledge(session, knowledge)  # a second start adds nothing
-        assert set(repo.departments(session)) == {d.key for d in knowledge.departments}
-        assert [r.name for r in repo.routing_rules(session)] == [r.name for r in knowledge.rules]
+        store_module.seed(session, bundle)  # a second start adds nothing
+        assert set(repo.departments(session)) == set(bundle.departments)
+        assert [r.name for r in repo.routing_rules(session)] == [r["name"] for r in bundle.rules]
+        assert repo.fallback_department(session) == bundle.fallback_department
+        assert not store_module.changes_from(session, bundle)
 
 
 def test_request_reference_parts_and_transcript(

@@ -109,7 +109,15 @@ def api_user(
     return user
 
 
+def admin_api_user(user: Annotated[User, Depends(api_user)]) -> User:
+    """The owner of the Bearer token, if an admin; 403 for officials."""
+    if not user.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only admins may use this endpoint.")
+    return user
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
 AdminUser = Annotated[User, Depends(admin_user)]
 ApiUser = Annotated[User, Depends(api_user)]
+AdminApiUser = Annotated[User, Depends(admin_api_user)]
 CsrfChecked = Depends(check_csrf)

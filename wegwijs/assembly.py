@@ -5,26 +5,30 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge import store
+from bot.knowledge.bundle import Bundle, read_bundle
+from bot.knowledge.store import KnowledgeSource
 from bot.nlu.client import RasaClient
+from bot.nlu.language import guess_language
 from bot.settings import Settings
-from bot.storage import repositories as repo
 from bot.storage.database import make_engine, make_session_factory, upgrade
 
 
-def prepare_database(settings: Settings, knowledge: Knowledge) -> sessionmaker[Session]:
-    """Migrate the schema and fill defaults on first start, then hand out sessions."""
+def default_bundle(settings: Settings) -> Bundle:
+    """The knowledge shipped in `knowledge/` and `rasa_project/`: what a first start uses."""
+    return read_bundle(settings.knowledge_dir, settings.rasa_project_dir, guess_language)
+
+
+def database(settings: Settings) -> sessionmaker[Session]:
+    """Migrate the schema and, on first start, fill the knowledge from the YAML defaults;
+    after that the database is the live source."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
-        repo.seed_from_knowledge(session, knowledge)
+        if store.needs_seed(session):
+            store.seed(session, default_bundle(settings))
     return sessions
-
-
-def database(settings: Settings) -> sessionmaker[Session]:
-    """The migrated, seeded database, for commands that need nothing else."""
-    return prepare_database(settings, load_knowledge(settings.knowledge_dir))
 
 
 def rasa_client(settings: Settings) -> RasaClient:
@@ -32,10 +36,10 @@ def rasa_client(settings: Settings) -> RasaClient:
 
 
 def build_service(settings: Settings) -> ConversationService:
-    knowledge = load_knowledge(settings.knowledge_dir)
+    sessions = database(settings)
     return ConversationService(
-        knowledge,
-        prepare_database(settings, knowledge),
+        KnowledgeSource(sessions),
+        sessions,
         rasa_client(settings),
         max_message_length=settings.max_message_length,
     )

@@ -19,7 +19,7 @@ from bot import accounts
 from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.understanding import Understanding, understand
-from bot.knowledge import load_knowledge
+from bot.knowledge import store
 from bot.nlu.client import NLUUnavailable
 from bot.nlu.language import warm_up
 from bot.queue.serialize import request_json
@@ -220,7 +220,8 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _interpret(settings: Settings, args: argparse.Namespace) -> None:
-    knowledge = load_knowledge(settings.knowledge_dir)
+    with database(settings)() as session:
+        knowledge = store.load_knowledge(session)
 
     async def parse() -> Understanding:
         client = rasa_client(settings)

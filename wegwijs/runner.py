@@ -46,7 +46,11 @@ async def serve(
     server = None
     if web:
         context = AppContext(
-            settings, service.knowledge, service.sessions, service.nlu, wake_delivery=worker.wake
+            settings,
+            service.knowledge_source,
+            service.sessions,
+            service.nlu,
+            wake_delivery=worker.wake,
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -24,6 +24,12 @@ def warm_up() -> None:
     _detector()
 
 
+def guess_language(text: str, default: str = "nl") -> str:
+    """The language of a sentence when it is clear, else `default` (short texts often are
+    not)."""
+    return choose_language(text, current=None, telegram_code=None, default=default)
+
+
 def choose_language(
     text: str | None, *, current: str | None, telegram_code: str | None, default: str = "nl"
 ) -> str:

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from bot.knowledge import Knowledge
 from bot.queue import workflow
-from bot.routing.rules import RoutingDecision, Rule, check_conditions
+from bot.routing.rules import RoutingDecision, Rule
 from bot.storage.models import (
     Conversation,
     Department,
@@ -25,37 +24,17 @@ from bot.storage.models import (
 CONTACT_FIELDS = ("name", "phone", "email")
 
 
-def seed_from_knowledge(session: Session, knowledge: Knowledge) -> None:
-    """Fill departments and routing rules from the YAML defaults on first start; after that
-    the database is the live source and the YAML is not read again for them."""
-    if session.scalar(select(Department).limit(1)) is None:
-        for seed in knowledge.departments:
-            session.add(
-                Department(
-                    key=seed.key,
-                    name=seed.name,
-                    sla_days=seed.sla_days,
-                    contact_email=seed.contact_email,
-                    contact_phone=seed.contact_phone,
-                )
-            )
-        session.flush()
-    if session.scalar(select(RoutingRule).limit(1)) is None:
-        for position, seed in enumerate(knowledge.rules):
-            check_conditions(seed.conditions)
-            session.add(
-                RoutingRule(
-                    position=position,
-                    name=seed.name,
-                    conditions=seed.conditions,
-                    department_key=seed.department,
-                )
-            )
-
-
 def routing_rules(session: Session) -> list[Rule]:
     rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
     return [Rule(row.name, dict(row.conditions), row.department_key) for row in rows]
+
+
+def fallback_department(session: Session) -> str:
+    """The department that takes what no rule matches."""
+    key = session.scalar(select(Department.key).where(Department.is_fallback))
+    if key is None:
+        raise LookupError("no fallback department is set")
+    return key
 
 
 def departments(session: Session) -> dict[str, Department]:

@@ -5,18 +5,19 @@ from decimal import Decimal
 
 import pytest
 
-from bot.knowledge import NEED_ORDER, Knowledge
+from bot.knowledge import NEED_ORDER
+from bot.knowledge.bundle import Bundle
 from bot.routing.rules import RequestFacts, Rule, check_conditions, matches, route
 from bot.routing.sla import add_working_days
 
 
-def default_rules(knowledge: Knowledge) -> list[Rule]:
-    return [Rule(r.name, r.conditions, r.department) for r in knowledge.rules]
+def default_rules(bundle: Bundle) -> list[Rule]:
+    return [Rule(r["name"], r["when"], r["department"]) for r in bundle.rules]
 
 
-def decide(knowledge: Knowledge, needs: list[str], **answers):
+def decide(bundle: Bundle, needs: list[str], **answers):
     facts = RequestFacts.from_answers(needs, answers)
-    return route(default_rules(knowledge), facts, knowledge.fallback_department, NEED_ORDER)
+    return route(default_rules(bundle), facts, bundle.fallback_department, NEED_ORDER)
 
 
 @pytest.mark.parametrize(
@@ -30,21 +31,21 @@ def decide(knowledge: Knowledge, needs: list[str], **answers):
         (["permit"], {"visitors": 300}, "vergunningen"),
     ],
 )
-def test_single_needs(knowledge: Knowledge, needs, answers, department) -> None:
-    decision = decide(knowledge, needs, **answers)
+def test_single_needs(bundle: Bundle, needs, answers, department) -> None:
+    decision = decide(bundle, needs, **answers)
     assert decision.department == department
     assert decision.co_departments == ()
 
 
-def test_several_needs_go_to_the_desk_with_co_departments(knowledge: Knowledge) -> None:
-    decision = decide(knowledge, ["budget", "room"], amount="750")
+def test_several_needs_go_to_the_desk_with_co_departments(bundle: Bundle) -> None:
+    decision = decide(bundle, ["budget", "room"], amount="750")
     assert decision.department == "initiatievenloket"
     assert decision.co_departments == ("vastgoed", "wijkbudget")
     assert decision.part_departments == {"room": "vastgoed", "budget": "wijkbudget"}
 
 
-def test_all_four_needs(knowledge: Knowledge) -> None:
-    decision = decide(knowledge, ["room", "tools", "budget", "permit"], amount="9000")
+def test_all_four_needs(bundle: Bundle) -> None:
+    decision = decide(bundle, ["room", "tools", "budget", "permit"], amount="9000")
     assert decision.department == "initiatievenloket"
     assert decision.co_departments == ("vastgoed", "buitendienst", "subsidies", "vergunningen")
 

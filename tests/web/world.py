@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
 from bot.knowledge import Knowledge
+from bot.knowledge.store import KnowledgeSource
 from bot.nlu.client import RasaClient
 from bot.queue import actions
 from bot.settings import Settings
@@ -102,7 +103,7 @@ class World:
         )
         context = AppContext(
             config,
-            self.knowledge,
+            KnowledgeSource(sessions or self.sessions),
             sessions or self.sessions,
             RasaClient(config.rasa_url, config.rasa_token, config.rasa_timeout_seconds),
             today=lambda: TODAY,

@@ -1,0 +1,245 @@
+"""What the bot knows: the needs and their follow-up questions, and every sentence it says.
+
+Admins edit this knowledge in the database (bot.knowledge.store); `knowledge/` seeds it. The
+rest of the bot only sees the typed, checked objects below, built from plain data, so a
+mistake fails when it is saved, not in the middle of a conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LANGUAGES = ("nl", "en")
+ANSWER_TYPES = {"date", "time", "integer", "amount", "text", "choice", "email", "phone"}
+NEED_ORDER = ("room", "tools", "budget", "permit")
+# The validation keys each answer type understands (bot.dialogue.validators applies them).
+VALIDATION_KEYS: dict[str, set[str]] = {
+    "date": {"not_past", "max_days_ahead", "not_before", "max_days_after"},
+    "time": {"after"},
+    "integer": {"min", "max"},
+    "amount": {"min", "max"},
+    "text": {"min_length", "max_length"},
+    "choice": set(),
+    "email": {"required_without"},
+    "phone": {"required_without"},
+}
+# Text groups: where each kind of sentence is used. faq's keys are FAQ intent names.
+TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
+
+
+class KnowledgeError(ValueError):
+    """The knowledge is inconsistent; the message says where."""
+
+
+def intent_kind(name: str) -> str:
+    """need (one request), combined (several at once), faq, or conversation (greet, ...)."""
+    if "+" in name:
+        return "combined"
+    if name.startswith("request_"):
+        return "need"
+    if name.startswith("faq_"):
+        return "faq"
+    return "conversation"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: dict[str, str]
+    prompt: dict[str, str]
+    type: str
+    optional: bool = False
+    validation: dict[str, Any] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    from_entity: str | None = None
+    entity_index: int = 0
+
+
+@dataclass(frozen=True)
+class Need:
+    key: str
+    intent: str
+    label: dict[str, str]
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    needs: dict[str, Need]
+    contact: tuple[Question, ...]
+    texts: dict[str, dict[str, str]]
+    statuses: dict[str, dict[str, str]]
+    status_messages: dict[str, dict[str, str]]
+    errors: dict[str, dict[str, str]]
+    faq: dict[str, dict[str, str]]
+
+    def text(self, key: str, language: str, **values: Any) -> str:
+        """A bot sentence in the resident's language, with placeholders filled in."""
+        return _pick(self.texts[key], language).format(**values)
+
+    def status_name(self, status: str, language: str) -> str:
+        """The status as the resident sees it ("wacht op uw reactie")."""
+        return _pick(self.statuses[status], language) if status in self.statuses else status
+
+    def status_message(self, status: str, language: str) -> str:
+        """The standard text an official starts from when telling the resident about it."""
+        return (
+            _pick(self.status_messages[status], language) if status in self.status_messages else ""
+        )
+
+    def error(self, key: str, language: str, **values: Any) -> str:
+        return _pick(self.errors[key], language).format(**values)
+
+    def need_for_intent(self, intent: str) -> str | None:
+        return next((n.key for n in self.needs.values() if n.intent == intent), None)
+
+    def questions_for(self, needs: list[str]) -> list[Question]:
+        """The questions for these needs, each key once, in need order, contact last."""
+        seen: set[str] = set()
+        ordered: list[Question] = []
+        for need in sorted((n for n in needs if n in self.needs), key=NEED_ORDER.index):
+            for question in self.needs[need].questions:
+                if question.key not in seen:
+                    seen.add(question.key)
+                    ordered.append(question)
+        return ordered + list(self.contact)
+
+    def question(self, key: str) -> Question:
+        for need in self.needs.values():
+            for question in need.questions:
+                if question.key == key:
+                    return question
+        for question in self.contact:
+            if question.key == key:
+                return question
+        raise KeyError(key)
+
+    def has_question(self, key: str) -> bool:
+        try:
+            self.question(key)
+        except KeyError:
+            return False
+        return True
+
+
+def _pick(translations: dict[str, str], language: str) -> str:
+    return translations.get(language) or translations["nl"]
+
+
+def translations(raw: Any, where: str) -> dict[str, str]:
+    """{"nl": ..., "en": ...} with at least Dutch; other keys (such as usage) are left out."""
+    if not isinstance(raw, Mapping) or not str(raw.get("nl") or "").strip():
+        raise KnowledgeError(f"{where}: needs at least a Dutch ('nl') text")
+    return {lang: str(raw[lang]) for lang in LANGUAGES if raw.get(lang)}
+
+
+def question_from_dict(raw: Mapping[str, Any], where: str) -> Question:
+    """A question from its plain form (as in knowledge/needs.yml and the questions table)."""
+    key = raw.get("key")
+    answer_type = raw.get("type")
+    if not key or answer_type not in ANSWER_TYPES:
+        raise KnowledgeError(
+            f"{where}: every question needs a key and a type ({', '.join(sorted(ANSWER_TYPES))})"
+        )
+    validation = dict(raw.get("validation") or {})
+    unknown = set(validation) - VALIDATION_KEYS[answer_type]
+    if unknown:
+        allowed = ", ".join(sorted(VALIDATION_KEYS[answer_type])) or "geen"
+        raise KnowledgeError(
+            f"{where}.{key}: unknown validation {sorted(unknown)} for type {answer_type} "
+            f"(allowed: {allowed})"
+        )
+    choices = tuple(
+        Choice(str(c["value"]), tuple(str(s) for s in c.get("synonyms", ())))
+        for c in raw.get("choices") or ()
+    )
+    if answer_type == "choice" and not choices:
+        raise KnowledgeError(f"{where}.{key}: a choice question needs choices")
+    return Question(
+        key=str(key),
+        label=translations(raw.get("label"), f"{where}.{key}.label"),
+        prompt=translations(raw.get("prompt"), f"{where}.{key}.prompt"),
+        type=answer_type,
+        optional=bool(raw.get("optional", False)),
+        validation=validation,
+        choices=choices,
+        from_entity=raw.get("from_entity") or None,
+        entity_index=int(raw.get("entity_index") or 0),
+    )
+
+
+def question_to_dict(question: Question) -> dict[str, Any]:
+    """The plain form of a question, without defaults, as it is written to YAML."""
+    plain: dict[str, Any] = {
+        "key": question.key,
+        "label": dict(question.label),
+        "prompt": dict(question.prompt),
+        "type": question.type,
+    }
+    if question.optional:
+        plain["optional"] = True
+    if question.from_entity:
+        plain["from_entity"] = question.from_entity
+    if question.entity_index:
+        plain["entity_index"] = question.entity_index
+    if question.validation:
+        plain["validation"] = dict(question.validation)
+    if question.choices:
+        plain["choices"] = [
+            {"value": c.value, **({"synonyms": list(c.synonyms)} if c.synonyms else {})}
+            for c in question.choices
+        ]
+    return plain
+
+
+def build_knowledge(
+    needs: Mapping[str, Mapping[str, Any]],
+    contact: Iterable[Mapping[str, Any]],
+    texts: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> Knowledge:
+    """Check and type the plain knowledge: needs (key -> intent, label, questions), the
+    contact questions, and the texts by group (TEXT_GROUPS)."""
+    built = {
+        key: Need(
+            key=key,
+            intent=str(raw["intent"]),
+            label=translations(raw.get("label"), f"needs.{key}.label"),
+            questions=tuple(question_from_dict(q, f"needs.{key}") for q in raw["questions"]),
+        )
+        for key, raw in needs.items()
+    }
+    unknown = set(built) - set(NEED_ORDER)
+    if unknown:
+        raise KnowledgeError(f"unknown needs {sorted(unknown)}; known are {NEED_ORDER}")
+    contact_questions = tuple(question_from_dict(q, "contact") for q in contact)
+    check_shared_keys([q for n in built.values() for q in n.questions] + list(contact_questions))
+
+    def group(name: str) -> dict[str, dict[str, str]]:
+        return {k: translations(v, f"{name}.{k}") for k, v in texts.get(name, {}).items()}
+
+    return Knowledge(
+        needs=built,
+        contact=contact_questions,
+        texts=group("text"),
+        statuses=group("status"),
+        status_messages=group("status_message"),
+        errors=group("error"),
+        faq=group("faq"),
+    )
+
+
+def check_shared_keys(questions: list[Question]) -> None:
+    """A key shared by several needs is asked once, so it must mean the same everywhere."""
+    by_key: dict[str, Question] = {}
+    for question in questions:
+        first = by_key.setdefault(question.key, question)
+        if (first.type, first.choices) != (question.type, question.choices):
+            raise KnowledgeError(f"question {question.key!r} has different types across needs")

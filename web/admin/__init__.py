@@ -1,0 +1,2 @@
+"""The admins' pages: the knowledge (intents, texts, needs and questions, departments,
+routing), trying a sentence, the NLU inbox, training and models, and the audit log."""
