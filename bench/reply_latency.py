@@ -47,7 +47,7 @@ from tests.e2e.conftest import BOT_TOKEN, BotProcess, dutch, future_saturday
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeTelegram
 from tests.rasa_server import TOKEN, running_rasa
-from wegwijs import rasa_process
+from wegwijs.assembly import shipped_model
 
 JSON = dict[str, Any]
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -345,7 +345,7 @@ def pick_model() -> tuple[Path, bool]:
     """The model for the current training data, else the newest one (latency hardly depends
     on the exact data, and retraining takes a quarter of an hour); True if it is current."""
     settings = Settings()
-    current = rasa_process.current_model(settings)
+    current = shipped_model(settings)
     if current.exists():
         return current, True
     models = sorted(settings.rasa_model_dir.glob("nlu-*.tar.gz"), key=lambda m: m.stat().st_mtime)

@@ -2,12 +2,14 @@
 
 Channels (Telegram, the terminal chat) hand a Turn to `ConversationService.handle` and show
 the replies. The Rasa call is async; the database work runs in a worker thread, so neither
-blocks the event loop. Messages of one resident are handled one at a time, in order.
+blocks the event loop. Messages of one resident are handled one at a time, in order. A
+message the model was unsure about goes to the NLU inbox after the replies went out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,7 @@ from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
 from bot.knowledge import NEED_ORDER, Knowledge
 from bot.knowledge.store import KnowledgeSource
+from bot.learning.inbox import Collector, Unsure, intent_mattered
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.language import choose_language
@@ -50,12 +53,15 @@ class ConversationService:
         nlu: RasaClient,
         today: Callable[[], date] = date.today,
         max_message_length: int = 1000,
+        inbox: Collector | None = None,
     ) -> None:
         self.knowledge_source = knowledge
         self.sessions = sessions
         self.nlu = nlu
         self.today = today
         self.max_message_length = max_message_length
+        # Where messages the model was unsure about go, for an admin to label (None: nowhere).
+        self.inbox = inbox
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(
@@ -69,9 +75,11 @@ class ConversationService:
         async with self._locks[(sender.channel, sender.external_id)]:
             if turn.text and turn.text.strip() and len(turn.text) <= self.max_message_length:
                 turn.interpretation = await self._interpret(turn.text)
-            replies = await asyncio.to_thread(self._step, sender, turn)
+            replies, unsure = await asyncio.to_thread(self._step, sender, turn)
             if deliver is not None:
                 await deliver(replies)
+            if unsure is not None and self.inbox is not None:
+                self.inbox.submit(unsure)  # masked in the inbox's own thread, not on the way
             return replies
 
     async def _interpret(self, text: str) -> Interpretation | None:
@@ -86,7 +94,7 @@ class ConversationService:
         """The knowledge as admins left it a moment ago."""
         return self.knowledge_source.current()
 
-    def _step(self, sender: Sender, turn: Turn) -> list[Reply]:
+    def _step(self, sender: Sender, turn: Turn) -> tuple[list[Reply], Unsure | None]:
         with self.sessions.begin() as session:
             knowledge = self.knowledge_source.current(session)
             resident = repo.resident_for(
@@ -115,7 +123,9 @@ class ConversationService:
             if state.reply_to is not None and not repo.open_request(session, state.reply_to):
                 state.reply_to = None  # closed or gone: nothing to reply to any more
             engine = DialogueEngine(knowledge, self.today, self.max_message_length)
+            before = copy.deepcopy(state) if self._is_unsure(interpretation) else None
             outcome = engine.handle(state, turn)
+            unsure = self._unsure(before, state, outcome, turn, resident)
             replies = (
                 outcome.replies
                 + self._carry_out(session, knowledge, resident, conversation, state, outcome, turn)
@@ -124,7 +134,31 @@ class ConversationService:
             conversation.state = state.to_json()
             for reply in replies:
                 repo.log_message(session, resident, "out", reply.text)
-            return replies
+            return replies, unsure
+
+    def _is_unsure(self, interpretation: Interpretation | None) -> bool:
+        return (
+            self.inbox is not None
+            and interpretation is not None
+            and self.inbox.is_unsure(interpretation)
+        )
+
+    @staticmethod
+    def _unsure(
+        before: ConversationState | None,
+        after: ConversationState,
+        outcome: Outcome,
+        turn: Turn,
+        resident: Resident,
+    ) -> Unsure | None:
+        """The message for the inbox: the model was unsure (`before` is the state the engine
+        started from, kept only then) and its intent decided what the bot did."""
+        if before is None or turn.interpretation is None or not turn.text:
+            return None
+        if not intent_mattered(before, after, outcome):
+            return None
+        names = (resident.name, after.answers.get("name"))
+        return Unsure.of(turn.text, after.language, turn.interpretation, *names)
 
     def _carry_out(
         self,

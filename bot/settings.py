@@ -26,8 +26,18 @@ class Settings(BaseSettings):
     # Made by `make` as links into the cache outside the clone (see scripts/setup.sh).
     rasa_executable: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
     rasa_model_dir: Path = PROJECT_ROOT / ".models"
+    # The held-out set a new model must score on at least as well as the live one.
+    holdout_file: Path = PROJECT_ROOT / "rasa_project" / "tests" / "holdout.yml"
+    # How much intent F1 (0..1) a retrained model may lose and still be swapped in.
+    nlu_max_f1_drop: float = 0.0
+    # A parse that got no answer in rasa_timeout_seconds is tried once more with this
+    # patience: Rasa answers nothing while it loads a new model (PUT /model), then catches up.
+    rasa_busy_timeout_seconds: float = 120.0
     default_language: str = "nl"
     max_message_length: int = 1000
+    # A message goes to the NLU inbox when the model's two best intents are closer than this
+    # (or it fell back), for an admin to label.
+    nlu_inbox_margin: float = 0.2
     # The officials' web app.
     web_host: str = "127.0.0.1"
     web_port: int = 8000

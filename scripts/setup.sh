@@ -33,10 +33,11 @@ find_python() {
 
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
-# Build a venv at $1 with $2 from requirements file $3, unless it is already complete.
+# Build a venv at $1 with $2 from requirements file $3, unless it is already complete; the
+# optional python code $4 runs in it before it counts as complete.
 # Two set-ups at once (two clones, or CI beside a developer) take turns on the cache.
 build_venv() {
-    local dir=$1 python=$2 requirements=$3
+    local dir=$1 python=$2 requirements=$3 finish=${4:-}
     exec 9>"$CACHE/.lock"
     flock 9
     if [ -f "$dir/.complete" ]; then flock -u 9; return 0; fi
@@ -44,6 +45,7 @@ build_venv() {
     "$python" -m venv "$dir"
     "$dir/bin/python" -m pip install --quiet --upgrade "pip==24.3.1" "setuptools==70.3.0" wheel
     "$dir/bin/python" -m pip install --quiet --requirement "$requirements"
+    if [ -n "$finish" ]; then "$dir/bin/python" -c "$finish"; fi
     touch "$dir/.complete"
     flock -u 9
 }
@@ -62,7 +64,9 @@ APP_VERSION=$("$APP_PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.v
 APP_DEPS="$CACHE/app-$(hash_of requirements.lock <(echo "$APP_VERSION"))"
 if [ ! -f "$APP_DEPS/.complete" ]; then
     say "Installing the app's dependencies (Python $APP_VERSION) into $APP_DEPS"
-    build_venv "$APP_DEPS" "$APP_PYTHON" requirements.lock
+    # deduce (masking personal data for the NLU inbox) builds its lookup structures into its
+    # package folder on first use, for about two minutes: here, once, not at the first message.
+    build_venv "$APP_DEPS" "$APP_PYTHON" requirements.lock 'from deduce import Deduce; Deduce()'
 fi
 
 # The thin per-clone environment: this clone's code first, then the cached packages.
@@ -99,4 +103,4 @@ fi
 ln -sfn "$RASA_VENV" .venv-rasa
 ln -sfn "$CACHE/models" .models
 
-.venv/bin/wegwijs nlu train
+.venv/bin/wegwijs nlu prepare

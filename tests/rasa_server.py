@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot.learning import rasa_commands
 from bot.settings import Settings
-from wegwijs import rasa_process
+from wegwijs.assembly import shipped_model
 
 TOKEN = "test-token"
 
@@ -25,18 +26,18 @@ def free_port() -> int:
 def running_rasa(log_file: Path, model: Path | None = None) -> Iterator[str]:
     """Rasa on a free port with `model` (by default the model of the current data)."""
     settings = Settings(rasa_url=f"http://127.0.0.1:{free_port()}", rasa_token=TOKEN)
-    model = model or rasa_process.current_model(settings)
+    model = model or shipped_model(settings)
     assert model.exists(), f"no trained model at {model}: `make test` trains it first"
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            rasa_process.serve_command(settings, model),
+            rasa_commands.serve_command(settings, model),
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=rasa_process.environment(),
+            env=rasa_commands.environment(),
         )
     try:
         deadline = time.monotonic() + 240
-        while not rasa_process.is_up(settings):
+        while not rasa_commands.is_up(settings):
             assert process.poll() is None, f"Rasa stopped: {log_file.read_text()[-3000:]}"
             assert time.monotonic() < deadline, "Rasa did not start within 240 s"
             time.sleep(0.5)

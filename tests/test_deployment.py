@@ -13,23 +13,31 @@ COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 
 def test_services_depend_on_healthy_parts() -> None:
     services = COMPOSE["services"]
-    assert set(services) == {"postgres", "rasa-train", "rasa", "app"}
+    assert set(services) == {"postgres", "rasa", "app"}
     assert services["app"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "rasa": {"condition": "service_healthy"},
     }
-    assert services["rasa"]["depends_on"]["rasa-train"]["condition"] == (
-        "service_completed_successfully"
-    )
     for name in ("postgres", "rasa", "app"):
         assert "healthcheck" in services[name], name
 
 
 def test_rasa_is_the_pinned_version_with_a_token() -> None:
-    for name in ("rasa", "rasa-train"):
-        assert COMPOSE["services"][name]["image"] == "rasa/rasa:3.6.21-full"
+    assert COMPOSE["services"]["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     command = COMPOSE["services"]["rasa"]["command"]
     assert "--auth-token" in command and "--enable-api" in command
+
+
+def test_the_app_trains_into_the_models_rasa_loads() -> None:
+    """PUT /model names a file: the app and Rasa must see the models at the same path."""
+    app, rasa = COMPOSE["services"]["app"], COMPOSE["services"]["rasa"]
+    models = app["environment"]["RASA_MODEL_DIR"]
+    assert f"rasa-models:{models}" in app["volumes"]
+    assert f"rasa-models:{models}:ro" in rasa["volumes"]
+    assert rasa["command"][rasa["command"].index("--model") + 1] == models
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "RASA_EXECUTABLE=/opt/rasa/bin/rasa" in dockerfile
+    assert "rasa_project/requirements.lock" in dockerfile
 
 
 def test_app_environment_names_real_settings() -> None:

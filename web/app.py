@@ -12,6 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from web import api, auth_pages, health, pages
+from web.admin import api as admin_api
+from web.admin import inbox as admin_inbox
+from web.admin import insight as admin_insight
+from web.admin import knowledge as admin_knowledge
+from web.admin import models as admin_models
+from web.admin import organisation as admin_organisation
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
 from web.templating import render
@@ -72,4 +78,12 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(health.router)
+    app.include_router(admin_models.router)
+    app.include_router(admin_models.api)
+    app.include_router(admin_inbox.api)
+    app.include_router(admin_inbox.router)
+    app.include_router(admin_knowledge.router)
+    app.include_router(admin_organisation.router)
+    app.include_router(admin_insight.router)
+    app.include_router(admin_api.router)
     return app

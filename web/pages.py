@@ -120,7 +120,7 @@ def queue_page(
         session, user, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     counts = queries.counts(session, user, today)
-    return _page(
+    return show_page(
         request,
         "queue.html",
         user,
@@ -239,7 +239,7 @@ class Action:
         still_mine = actions.can_handle(self.user, item)  # not after re-routing elsewhere
         self.session.commit()
         self.context.wake_delivery()
-        _flash(self.request, done)
+        flash(self.request, done)
         return RedirectResponse(f"/requests/{item.id}" if still_mine else "/", status_code=303)
 
 
@@ -360,7 +360,7 @@ def _request_page(
     ]
     related = [(other, actions.can_handle(user, other)) for other in queries.related(session, item)]
     resident = item.resident
-    return _page(
+    return show_page(
         request,
         "request.html",
         user,
@@ -489,7 +489,7 @@ def dashboard(request: Request, session: DB, context: Context, user: CurrentUser
         if user.is_admin
         else ", ".join(names.get(key, key) for key in user.department_keys)
     )
-    return _page(
+    return show_page(
         request,
         "dashboard.html",
         user,
@@ -512,7 +512,7 @@ def deliveries(request: Request, session: DB, user: AdminUser) -> HTMLResponse:
             select(models.Request.id, models.Request.reference).where(models.Request.id.in_(ids))
         ).all()
     )
-    return _page(
+    return show_page(
         request,
         "deliveries.html",
         user,
@@ -529,14 +529,14 @@ def resend(
     outbox.resend(session, message_id)
     session.commit()
     context.wake_delivery()
-    _flash(request, f"Bericht {message_id} wordt opnieuw verstuurd.")
+    flash(request, f"Bericht {message_id} wordt opnieuw verstuurd.")
     return RedirectResponse("/admin/deliveries", status_code=303)
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _page(
+def show_page(
     request: Request, template: str, user: User, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
     """A page for a logged-in user, with the messages left by the last action."""
@@ -544,12 +544,12 @@ def _page(
     return render(request, template, status_code, user=user, flashes=flashes, **values)
 
 
-def _flash(request: Request, text: str) -> None:
+def flash(request: Request, text: str) -> None:
     request.session[FLASHES] = [*request.session.get(FLASHES, []), text]
 
 
 def _not_found(request: Request, user: User) -> HTMLResponse:
-    return _page(request, "not_found.html", user, status_code=404)
+    return show_page(request, "not_found.html", user, status_code=404)
 
 
 def _late(item: models.Request, today: date) -> bool:

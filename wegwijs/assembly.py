@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService
 from bot.knowledge import store
 from bot.knowledge.bundle import Bundle, read_bundle
 from bot.knowledge.store import KnowledgeSource
+from bot.learning import training_data
+from bot.learning.inbox import Collector
 from bot.nlu.client import RasaClient
 from bot.nlu.language import guess_language
 from bot.settings import Settings
@@ -17,6 +21,13 @@ from bot.storage.database import make_engine, make_session_factory, upgrade
 def default_bundle(settings: Settings) -> Bundle:
     """The knowledge shipped in `knowledge/` and `rasa_project/`: what a first start uses."""
     return read_bundle(settings.knowledge_dir, settings.rasa_project_dir, guess_language)
+
+
+def shipped_model(settings: Settings) -> Path:
+    """Where the model of the shipped knowledge is (trained by `make setup`)."""
+    bundle = default_bundle(settings)
+    hash_ = training_data.render(bundle, settings, settings.data_dir / "training" / "shipped")
+    return training_data.model_path(settings, hash_)
 
 
 def database(settings: Settings) -> sessionmaker[Session]:
@@ -32,14 +43,21 @@ def database(settings: Settings) -> sessionmaker[Session]:
 
 
 def rasa_client(settings: Settings) -> RasaClient:
-    return RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_seconds)
+    return RasaClient(
+        settings.rasa_url,
+        settings.rasa_token,
+        settings.rasa_timeout_seconds,
+        settings.rasa_busy_timeout_seconds,
+    )
 
 
 def build_service(settings: Settings) -> ConversationService:
     sessions = database(settings)
+    knowledge = KnowledgeSource(sessions)
     return ConversationService(
-        KnowledgeSource(sessions),
+        knowledge,
         sessions,
         rasa_client(settings),
         max_message_length=settings.max_message_length,
+        inbox=Collector(sessions, knowledge, settings.nlu_inbox_margin),
     )

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import json
 import logging
-import subprocess
-import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
@@ -20,15 +19,14 @@ from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.understanding import Understanding, understand
 from bot.knowledge import store
+from bot.learning import rasa_commands, retraining
 from bot.nlu.client import NLUUnavailable
 from bot.nlu.language import warm_up
 from bot.queue.serialize import request_json
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.settings import Settings, get_settings
 from bot.storage import repositories as repo
-from wegwijs import rasa_process, runner
+from wegwijs import admin_commands, runner
 from wegwijs.assembly import build_service, database, rasa_client
-
-REPORTS = PROJECT_ROOT / "reports"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,9 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     requests = commands.add_parser("requests", help="stored requests")
     requests.add_argument("action", choices=["list"])
     requests.add_argument("--json", action="store_true", help="print JSON")
-    nlu = commands.add_parser("nlu", help="train, serve or test the NLU model")
-    nlu.add_argument("action", choices=["train", "serve", "test", "cross-validate"])
-    nlu.add_argument("--force", action="store_true", help="train even if the model is current")
+    admin_commands.add_arguments(commands)
     commands.add_parser("db", help="migrate the database").add_argument(
         "action", choices=["upgrade"]
     )
@@ -76,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         "token": _token,
         "interpret": _interpret,
         "requests": _requests,
-        "nlu": _nlu,
+        "nlu": admin_commands.nlu,
+        "knowledge": admin_commands.knowledge,
         "db": _db,
     }[args.command]
     handler(settings, args)
@@ -86,12 +83,17 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
     """The whole system on one machine: Rasa if it is not running yet, the web app, the
     delivery worker, and the Telegram bot (with a token) or the terminal chat."""
     rasa = None
-    if not rasa_process.is_up(settings) and urlparse(settings.rasa_url).hostname in (
-        "127.0.0.1",
-        "localhost",
-    ):
+    sessions = database(settings)
+    local = urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost")
+    if local and not rasa_commands.is_up(settings):
+        model = retraining.model_to_serve(settings, sessions)
         print("Starting the Rasa server (about 25 seconds)...", flush=True)
-        rasa = rasa_process.start_server(settings, settings.data_dir / "rasa.log")
+        rasa = rasa_commands.start_server(settings, model, settings.data_dir / "rasa.log")
+    else:
+        try:
+            retraining.load_live_model(settings, sessions)
+        except httpx.HTTPError as error:
+            print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
     try:
         service = build_service(settings)
         _first_admin(settings, service.sessions)
@@ -250,39 +252,6 @@ def _requests(settings: Settings, args: argparse.Namespace) -> None:
             f"{row['reference']}  {row['department']:<18} {','.join(row['needs']):<24} "
             f"{row['status']:<15} due {row['due_at']}"
         )
-
-
-def _nlu(settings: Settings, args: argparse.Namespace) -> None:
-    if args.action == "train":
-        model = rasa_process.train(settings, force=args.force)
-        if rasa_process.is_up(settings):  # swap the live model without a restart
-
-            async def swap() -> None:
-                client = rasa_client(settings)
-                try:
-                    await client.load_model(model)
-                finally:
-                    await client.aclose()
-
-            asyncio.run(swap())
-            print(f"The running Rasa server now uses {model.name}")
-    elif args.action == "serve":
-        model = rasa_process.train(settings)
-        sys.exit(subprocess.call(rasa_process.serve_command(settings, model)))
-    elif args.action == "test":
-        scores = rasa_process.evaluate(
-            settings, settings.rasa_project_dir / "tests" / "holdout.yml", REPORTS / "nlu-holdout"
-        )
-        _write_scores(REPORTS / "nlu-holdout.json", scores)
-    else:
-        scores = rasa_process.cross_validate(settings, REPORTS / "nlu-cross-validation")
-        _write_scores(REPORTS / "nlu-cross-validation.json", scores)
-
-
-def _write_scores(path: Path, scores: dict[str, float]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(scores, indent=2) + "\n")
-    print(json.dumps(scores, indent=2))
 
 
 def _db(settings: Settings, _args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import uvicorn
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
+from bot.learning import masking
 from bot.settings import Settings
 from bot.storage.models import Heartbeat, utc_now
 from web.app import create_app
@@ -21,6 +23,8 @@ from web.context import AppContext
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
+# At a stop, how long messages on their way to the NLU inbox may still take to be stored.
+INBOX_STOP_SECONDS = 10
 
 
 async def serve(
@@ -31,6 +35,9 @@ async def serve(
     channel: Callable[[DeliveryWorker, asyncio.Event], Awaitable[None]] | None,
 ) -> None:
     """Run until the channel ends (the chat was closed) or SIGINT/SIGTERM arrives."""
+    # Masking for the NLU inbox (the bot's unsure messages, an official's re-routing) needs
+    # deduce, which takes seconds to load: load it beside the start, not at the first use.
+    threading.Thread(target=masking.warm_up, name="masking-warm-up", daemon=True).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -71,6 +78,8 @@ async def serve(
         if server is not None:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
+        if service.inbox is not None:
+            await asyncio.to_thread(service.inbox.wait, INBOX_STOP_SECONDS)
 
 
 async def _until_done(channel: Awaitable[None], stop: asyncio.Event) -> None:

@@ -47,6 +47,15 @@ class Example:
     language: str
     text: str  # with entities marked the Rasa way: [40](people)
 
+    def value(self) -> dict[str, str]:
+        """As it is compared and audited."""
+        return {"intent": self.intent, "language": self.language, "text": self.text}
+
+
+def example_key(value: dict[str, str]) -> str:
+    """How an example is named in a change report and in the audit log."""
+    return f"{value['intent']} [{value['language']}] {value['text']}"
+
 
 @dataclass
 class Bundle:
@@ -224,11 +233,14 @@ def _write(path: Path, data: dict[str, Any], header: str) -> None:
     path.write_text(f"# {header}\n{body}", encoding="utf-8")
 
 
-def nlu_files(bundle: Bundle) -> Iterator[tuple[str, dict[str, Any]]]:
+def nlu_files(
+    bundle: Bundle, *, every_language: bool = False
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """The training data as Rasa NLU files (name, content): one file per need or
-    conversation intent, one for all FAQ intents, one for combined needs, one for entities."""
+    conversation intent, one for all FAQ intents, one for combined needs, one for entities.
+    Dutch is the default; `every_language` names it too, so an export reads back exactly."""
     files: dict[str, list[dict[str, Any]]] = {}
-    for intent in bundle.intents:
+    for intent in sorted(bundle.intents):
         kind = intent_kind(intent)
         name = {"faq": "faq.yml", "combined": "multi_intent.yml"}.get(kind, f"{intent}.yml")
         for language in LANGUAGES:
@@ -237,7 +249,7 @@ def nlu_files(bundle: Bundle) -> Iterator[tuple[str, dict[str, Any]]]:
             ]
             if texts:
                 block: dict[str, Any] = {"intent": intent}
-                if language != "nl":
+                if language != "nl" or every_language:
                     block["metadata"] = {"language": language}
                 block["examples"] = "".join(f"- {text}\n" for text in texts)
                 files.setdefault(name, []).append(block)
@@ -254,7 +266,7 @@ def domain(bundle: Bundle) -> dict[str, Any]:
     marked = {entity for example in bundle.examples for entity in _marked_entities(example.text)}
     return {
         "version": "3.1",
-        "intents": list(bundle.intents),
+        "intents": sorted(bundle.intents),
         "entities": [*ENTITIES, *sorted(marked - set(ENTITIES))],
         "actions": [ROUTE_ACTION],
     }
@@ -266,7 +278,7 @@ def validation_rules(bundle: Bundle) -> dict[str, Any]:
         "version": "3.1",
         "rules": [
             {"rule": f"route {intent}", "steps": [{"intent": intent}, {"action": ROUTE_ACTION}]}
-            for intent in bundle.intents
+            for intent in sorted(bundle.intents)
         ],
     }
 
@@ -308,7 +320,7 @@ def write_bundle(bundle: Bundle, directory: Path) -> None:
     _write(knowledge / "routing.yml", routing, "Ordered routing rules: the first match decides.")
     rasa = directory / "rasa_project"
     _write(rasa / "domain.yml", domain(bundle), "NLU-only domain, made from the intents.")
-    for name, content in nlu_files(bundle):
+    for name, content in nlu_files(bundle, every_language=True):
         _write(rasa / "data" / "nlu" / name, content, "Training examples.")
 
 
@@ -350,12 +362,8 @@ def _items(bundle: Bundle) -> dict[tuple[str, str], Any]:
     for intent in bundle.intents:
         items["intent", intent] = {"intent": intent}
     for example in bundle.examples:
-        key = f"{example.intent} [{example.language}] {example.text}"
-        items["example", key] = {
-            "intent": example.intent,
-            "language": example.language,
-            "text": example.text,
-        }
+        value = example.value()
+        items["example", example_key(value)] = value
     for (kind, name), values in bundle.resources.items():
         items["resource", f"{kind}:{name}"] = values
     return items

@@ -7,7 +7,6 @@ down the client fails fast for a short while, so residents don't wait on every m
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
@@ -22,8 +21,11 @@ class NLUUnavailable(RuntimeError):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 3.0) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 3.0, busy_timeout: float = 120.0
+    ) -> None:
         self.url = base_url.rstrip("/")
+        self.busy_timeout = busy_timeout
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), timeout=timeout, params={"token": token}
         )
@@ -37,16 +39,26 @@ class RasaClient:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(2),
                 wait=wait_fixed(0.2),
-                retry=retry_if_exception_type(httpx.TransportError),
+                retry=retry_if_exception_type((httpx.ConnectError, httpx.RemoteProtocolError)),
                 reraise=True,
             ):
                 with attempt:
-                    response = await self._client.post("/model/parse", json={"text": text})
+                    response = await self._post_patiently(text)
             response.raise_for_status()
             return Interpretation.from_rasa(response.json())
         except (httpx.HTTPError, ValueError, KeyError) as error:
             self._unavailable_until = time.monotonic() + COOL_DOWN_SECONDS
             raise NLUUnavailable(str(error)) from error
+
+    async def _post_patiently(self, text: str) -> httpx.Response:
+        """Rasa took the request but did not answer in time: it is busy, most likely
+        loading a new model (`PUT /model` holds its event loop), so wait for it once."""
+        try:
+            return await self._client.post("/model/parse", json={"text": text})
+        except httpx.ReadTimeout:
+            return await self._client.post(
+                "/model/parse", json={"text": text}, timeout=self.busy_timeout
+            )
 
     async def is_ready(self) -> bool:
         """True when the server answers and has a model loaded."""
@@ -55,14 +67,6 @@ class RasaClient:
             return response.status_code == 200 and bool(response.json().get("model_file"))
         except (httpx.HTTPError, ValueError):
             return False
-
-    async def load_model(self, model_path: Path) -> None:
-        """Swap the live model; Rasa keeps answering with the old one until the new is loaded."""
-        response = await self._client.put(
-            "/model", json={"model_file": str(model_path)}, timeout=120
-        )
-        response.raise_for_status()
-        self._unavailable_until = 0.0
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import outbox
 from bot.dialogue.presentation import format_day
 from bot.knowledge import Knowledge
+from bot.learning import inbox
 from bot.queue import workflow
 from bot.queue.serialize import request_json
 from bot.queue.workflow import Status
@@ -142,7 +143,8 @@ def reroute(
 ) -> None:
     """Send the request to another department. Thread, history and resident stay; the parts
     the old department held move along, so it drops out of the old queue; the resident gets
-    one message and the new department sees why."""
+    one message and the new department sees why. The resident's first message goes to the
+    NLU inbox: the model may have misread it."""
     reason = reason.strip()
     if not reason:
         raise ActionError("Geef een reden op, zodat de nieuwe afdeling weet waarom.")
@@ -164,6 +166,7 @@ def reroute(
     _event(
         session, request, "rerouted", actor, old_value=old_key, new_value=target.key, text=reason
     )
+    inbox.add_rerouted(session, knowledge, request)
     _message_resident(
         session,
         request,

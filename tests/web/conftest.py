@@ -106,7 +106,11 @@ def app_database_url(
     the admin. (The `database_url` fixture is per test; this one lives as long as the app.)"""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('database') / 'wegwijs.db'}"
-    url: str = request.getfixturevalue("postgres_url")
+    return blank_postgres(request.getfixturevalue("postgres_url"))
+
+
+def blank_postgres(url: str) -> str:
+    """The test run's PostgreSQL database, emptied as for a first install."""
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -116,8 +120,17 @@ def app_database_url(
 
 
 @pytest.fixture(scope="module")
+def app_env() -> dict[str, str]:
+    """More settings for the app of a module (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def app(
-    app_database_url: str, rasa_url: str, tmp_path_factory: pytest.TempPathFactory
+    app_database_url: str,
+    rasa_url: str,
+    app_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[App]:
     data_dir = tmp_path_factory.mktemp("data")
     port = free_port()
@@ -137,6 +150,7 @@ def app(
             "DELIVERY_POLL_SECONDS": "0.2",
             # A failed delivery waits a minute, then is given up: the admin page shows it.
             "DELIVERY_RETRY_SECONDS": "[60]",
+            **app_env,
         }
         process = start_wegwijs("run", env, log_file)
         try:

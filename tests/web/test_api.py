@@ -384,12 +384,22 @@ def test_the_openapi_document_describes_every_endpoint(world: World) -> None:
         ("/api/requests/{request_id}/messages", "post"),
         ("/api/interpret", "post"),
         ("/healthz", "get"),
+        ("/api/admin/intents", "get"),
+        ("/api/admin/intents/{name}/examples", "post"),
+        ("/api/admin/routing/rules", "get"),
+        ("/api/admin/routing/rules", "put"),
+        ("/api/admin/inbox", "get"),
+        ("/api/admin/inbox/{entry_id}", "post"),
+        ("/api/admin/nlu/train", "post"),
+        ("/api/admin/nlu/runs/{run_id}", "get"),
     }  # the pages are not part of the API
     for (path, _), operation in operations.items():
         assert operation.get("summary") and operation.get("description"), path
         if path.startswith("/api/"):
             assert "401" in operation["responses"], path
             assert operation["security"] == [{"HTTPBearer": []}], path
+        if path.startswith("/api/admin/"):
+            assert "403" in operation["responses"], path
     assert "404" in operations[("/api/requests/{request_id}", "get")]["responses"]
     assert "409" in operations[("/api/requests/{request_id}/status", "post")]["responses"]
     assert "503" in operations[("/api/interpret", "post")]["responses"]

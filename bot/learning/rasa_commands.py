@@ -1,0 +1,208 @@
+"""Running Rasa: it lives in its own Python 3.10 environment and is only ever started as a
+separate process, never imported (it pins SQLAlchemy 1.4 and pydantic 1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from bot.settings import Settings
+
+START_TIMEOUT_SECONDS = 180
+# tqdm's line while DIET trains: "Epochs:  13%|█▎   | 13/100 [...]".
+EPOCH = re.compile(rb"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+
+
+class RasaFailed(RuntimeError):
+    """A Rasa command ended with an error; the message holds the end of its output."""
+
+
+def _rasa(settings: Settings, *args: str) -> list[str]:
+    if not settings.rasa_executable.exists():
+        raise SystemExit(
+            f"Rasa is not installed at {settings.rasa_executable}. Run `make setup` first."
+        )
+    return [str(settings.rasa_executable), *args]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+
+
+def _run(command: list[str], on_output: Callable[[bytes], None] | None = None) -> str:
+    """Run a Rasa command, handing each output line (split at \\r too, for progress bars)
+    to `on_output`; raise RasaFailed with the output's end when it fails."""
+    output = bytearray()
+    line = bytearray()
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment()
+    ) as process:
+        assert process.stdout is not None
+        while chunk := process.stdout.read1(4096):  # type: ignore[attr-defined]
+            output.extend(chunk)
+            for byte in chunk:
+                if byte in b"\r\n":
+                    if line and on_output:
+                        on_output(bytes(line))
+                    line.clear()
+                else:
+                    line.append(byte)
+    text = output.decode(errors="replace")
+    if process.returncode != 0:
+        raise RasaFailed(text[-4000:])
+    return text
+
+
+def _project(project: Path) -> list[str]:
+    """The pipeline and domain of a rendered project (bot.learning.training_data)."""
+    return ["--config", str(project / "config.yml"), "--domain", str(project / "domain.yml")]
+
+
+def validate(settings: Settings, project: Path) -> str:
+    """`rasa data validate` on a rendered project; RasaFailed lists what is wrong."""
+    return _run(
+        _rasa(settings, "data", "validate", *_project(project), "--data", str(project / "data"))
+    )
+
+
+def train(
+    settings: Settings,
+    project: Path,
+    model: Path,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Train the NLU model of `project` into `model`, reporting (epoch, epochs)."""
+    model.parent.mkdir(parents=True, exist_ok=True)
+
+    def progress(line: bytes) -> None:
+        if on_epoch and (match := EPOCH.search(line)):
+            on_epoch(int(match.group(1)), int(match.group(2)))
+
+    _run(
+        _rasa(
+            settings,
+            "train",
+            "nlu",
+            *_project(project),
+            "--nlu",
+            str(project / "data"),
+            "--out",
+            str(model.parent),
+            "--fixed-model-name",
+            model.name.removesuffix(".tar.gz"),
+        ),
+        progress,
+    )
+    return model
+
+
+def evaluate(settings: Settings, model: Path, test_file: Path, out_dir: Path) -> dict[str, float]:
+    """`rasa test nlu` on a held-out file: weighted intent and entity F1."""
+    _run(
+        _rasa(
+            settings,
+            "test",
+            "nlu",
+            "--nlu",
+            str(test_file),
+            "--model",
+            str(model),
+            "--out",
+            str(out_dir),
+        )
+    )
+    return report_scores(out_dir)
+
+
+def cross_validate(settings: Settings, project: Path, out_dir: Path, folds: int = 5) -> None:
+    """k-fold cross-validation of the project's data; the reports land in `out_dir`."""
+    _run(
+        _rasa(
+            settings,
+            "test",
+            "nlu",
+            "--nlu",
+            str(project / "data"),
+            *_project(project),
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--out",
+            str(out_dir),
+        )
+    )
+
+
+def report_scores(out_dir: Path) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for name, file in (
+        ("intent_f1", "intent_report.json"),
+        ("entity_f1", "DIETClassifier_report.json"),
+    ):
+        path = out_dir / file
+        if path.exists():
+            scores[name] = round(json.loads(path.read_text())["weighted avg"]["f1-score"], 4)
+    return scores
+
+
+def intent_scores(out_dir: Path) -> dict[str, float]:
+    """F1 per intent from an evaluation's intent report."""
+    report = json.loads((out_dir / "intent_report.json").read_text())
+    return {
+        intent: round(values["f1-score"], 4)
+        for intent, values in report.items()
+        if isinstance(values, dict) and "f1-score" in values and not intent.endswith(" avg")
+    }
+
+
+def serve_command(settings: Settings, model: Path) -> list[str]:
+    url = urlparse(settings.rasa_url)
+    return _rasa(
+        settings,
+        "run",
+        "--enable-api",
+        "--auth-token",
+        settings.rasa_token,
+        "--model",
+        str(model),
+        "--interface",
+        url.hostname or "127.0.0.1",
+        "--port",
+        str(url.port or 5005),
+    )
+
+
+def is_up(settings: Settings) -> bool:
+    try:
+        response = httpx.get(
+            f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=2
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and bool(response.json().get("model_file"))
+
+
+def start_server(settings: Settings, model: Path, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start Rasa in the background with `model` and wait until it answers."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            serve_command(settings, model), stdout=log, stderr=subprocess.STDOUT, env=environment()
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"The Rasa server stopped while starting; see {log_file}")
+        if is_up(settings):
+            return process
+        time.sleep(1)
+    process.terminate()
+    raise SystemExit(f"The Rasa server did not start within {START_TIMEOUT_SECONDS}s")
