@@ -28,7 +28,9 @@ CLI_ACTOR = "wegwijs (command line)"
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     nlu = commands.add_parser("nlu", help="train, roll back, serve or test the NLU model")
-    nlu.add_argument("action", choices=["train", "rollback", "serve", "test", "cross-validate"])
+    nlu.add_argument(
+        "action", choices=["prepare", "train", "rollback", "serve", "test", "cross-validate"]
+    )
     nlu.add_argument(
         "--accept-worse",
         action="store_true",
