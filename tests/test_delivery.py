@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import outbox, webhooks
 from bot.delivery.worker import DeliveryWorker
 from bot.knowledge import Knowledge
+from bot.learning.masking import MASKING_READY
 from bot.storage.models import Department, OutboxMessage
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.processes import start_wegwijs, stop, wait_until_serving
@@ -226,11 +227,21 @@ def test_killed_mid_delivery_is_delivered_after_the_restart(
 
 
 def test_two_app_processes_never_send_the_same_event_twice(
-    world: World, receiver: WebhookReceiver, apps: Callable[[], subprocess.Popen[bytes]]
+    world: World,
+    receiver: WebhookReceiver,
+    apps: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
 ) -> None:
     receiver.handle_seconds = 0.02  # a little work per call, so the two senders overlap
     apps()
     apps()
+    # Loading the masking library at start keeps a process busy for seconds, longer than
+    # this test's 2-second lease: begin once both are past it, as they are in daily use.
+    log_file = next(tmp_path.glob("apps.log"))
+    deadline = time.monotonic() + 120
+    while log_file.read_text().count(MASKING_READY) < 2:
+        assert time.monotonic() < deadline, log_file.read_text()
+        time.sleep(0.2)
     request_id, _ = world.add_request(["room"], chat="1")  # its 'created' event, and
     with world.sessions.begin() as session:  # 200 more at once, all due now
         for _ in range(200):

@@ -92,6 +92,9 @@ _dutch_words: frozenset[str] = frozenset()
 _interfixes: frozenset[str] = frozenset()
 
 
+MASKING_READY = "masking of personal data is ready"
+
+
 def _load() -> Deduce:
     """deduce, loaded once per process; threads that ask meanwhile wait for the same one."""
     global _deduce, _dutch_words, _interfixes
@@ -129,6 +132,8 @@ def warm_up() -> None:
         _load()
     except Exception:
         log.warning("could not load deduce, which masks personal data", exc_info=True)
+    else:
+        log.info(MASKING_READY)
 
 
 @dataclass(frozen=True)

@@ -234,8 +234,10 @@ def _send(resident: Resident) -> str:
     return match.group(0)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    this thread while it is open, and later modules call asyncio.run themselves."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS

@@ -345,6 +345,7 @@ def test_admins_see_failed_deliveries_and_send_them_again(
     )
 
     admin.get_by_role("link", name="Beheer").click()
+    admin.get_by_role("link", name="Mislukte bezorgingen").click()
     row = admin.locator("tr[data-id]").filter(has_text=room.reference)
     reload_until(admin, lambda: row.count() == 1)  # the failure is recorded after the call
     expect(row).to_contain_text("Bericht aan bewoner")
