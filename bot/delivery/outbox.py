@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import OutboxMessage, utc_now
@@ -93,6 +93,16 @@ def mark_delivered(session: Session, message_id: int) -> None:
         message.delivered_at = utc_now()
         message.locked_until = None
         message.last_error = None
+
+
+def release(session: Session, message_id: int, leased_until: datetime) -> None:
+    """Give back a claimed message that was not tried, unless another worker has taken it
+    meanwhile (its lease differs): it is due again at once, its attempt not counted."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.locked_until == leased_until)
+        .values(locked_until=None, attempts=OutboxMessage.attempts - 1)
+    )
 
 
 def mark_failed(

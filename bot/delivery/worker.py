@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,7 @@ class _Job:
     payload: dict
     url: str | None
     secret: str | None
+    leased_until: datetime
 
 
 class DeliveryWorker:
@@ -95,7 +97,13 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Deliver what is due now; return how many were tried."""
         jobs = await asyncio.to_thread(self._claim)
-        for job in jobs:
+        # Past half the lease, leave the rest: once the lease runs out another worker may
+        # take those rows, and a message must not go out twice.
+        send_until = time.monotonic() + self.lease_seconds / 2
+        for index, job in enumerate(jobs):
+            if time.monotonic() > send_until:
+                await asyncio.to_thread(self._release, jobs[index:])
+                break
             try:
                 await self._deliver(job)
             except Exception as error:
@@ -127,6 +135,7 @@ class DeliveryWorker:
             payload=dict(row.payload),
             url=department.webhook_url if department else None,
             secret=department.webhook_secret if department else None,
+            leased_until=row.locked_until or utc_now(),
         )
 
     async def _deliver(self, job: _Job) -> None:
@@ -136,6 +145,11 @@ class DeliveryWorker:
         elif job.url:
             await webhooks.post(self._http, job.url, job.secret, job.payload, job.key)
         # A department whose webhook was removed meanwhile: the queue is the delivery.
+
+    def _release(self, jobs: list[_Job]) -> None:
+        with self.sessions.begin() as session:
+            for job in jobs:
+                outbox.release(session, job.id, job.leased_until)
 
     def _finish(self, message_id: int, error: str | None) -> None:
         with self.sessions.begin() as session:
