@@ -4,6 +4,8 @@ secret token, takes updates that carry the secret and refuses those that don't."
 from __future__ import annotations
 
 import os
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,17 @@ def _start_update(telegram: FakeTelegram, chat_id: int) -> dict:
     """An update as Telegram would POST it (the fake also learns the chat from it)."""
     update_id = telegram.send_text(chat_id, "/start")
     return next(u for u in telegram.pending_updates() if u["update_id"] == update_id)
+
+
+def _wait_until_listening(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port}"
+            time.sleep(0.1)
 
 
 def test_webhook_mode_checks_the_secret(
@@ -45,6 +58,7 @@ def test_webhook_mode_checks_the_secret(
         assert registered["params"]["url"] == "https://wegwijs.example.nl/telegram"
         assert registered["params"]["secret_token"] == SECRET
         url = f"http://127.0.0.1:{port}/telegram"
+        _wait_until_listening(port)  # the bot registers its URL before it starts listening
 
         forged = httpx.post(url, json=_start_update(telegram, 501), timeout=10)
         assert forged.status_code == 403
