@@ -51,8 +51,11 @@ def rasa_client(settings: Settings) -> RasaClient:
     )
 
 
-def build_service(settings: Settings) -> ConversationService:
-    sessions = database(settings)
+def build_service(
+    settings: Settings, sessions: sessionmaker[Session] | None = None
+) -> ConversationService:
+    """The conversation service; pass `sessions` when the database is already open."""
+    sessions = sessions or database(settings)
     knowledge = KnowledgeSource(sessions)
     return ConversationService(
         knowledge,

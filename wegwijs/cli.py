@@ -95,7 +95,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
         except httpx.HTTPError as error:
             print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
     try:
-        service = build_service(settings)
+        service = build_service(settings, sessions)
         _first_admin(settings, service.sessions)
         print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/")
         if settings.telegram_bot_token:

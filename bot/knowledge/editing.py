@@ -952,11 +952,7 @@ class DepartmentForm:
 def department_value(department: Department) -> dict[str, Any]:
     """A department's plain form for the audit log: the secret itself is never written."""
     return {
-        "name": department.name,
-        "sla_days": department.sla_days,
-        "email": department.contact_email,
-        "phone": department.contact_phone,
-        "webhook_url": department.webhook_url,
+        **store.department_plain(department),
         "webhook_secret": "ingesteld" if department.webhook_secret else None,
         "is_fallback": department.is_fallback,
     }

@@ -116,7 +116,7 @@ def read(session: Session, *, training_data: bool = True) -> Bundle:
         needs=needs,
         contact=[_question(q) for q in questions if q.need_key is None],
         texts=texts,
-        departments={d.key: _department(d) for d in departments},
+        departments={d.key: department_plain(d) for d in departments},
         fallback_department=next((d.key for d in departments if d.is_fallback), ""),
         rules=[
             {"name": r.name, "when": dict(r.conditions), "department": r.department_key}
@@ -138,7 +138,8 @@ def read(session: Session, *, training_data: bool = True) -> Bundle:
     return bundle
 
 
-def _department(department: Department) -> dict[str, Any]:
+def department_plain(department: Department) -> dict[str, Any]:
+    """A department as the YAML and the import compare it (no secret, no fallback flag)."""
     return {
         "name": department.name,
         "sla_days": department.sla_days,
