@@ -114,8 +114,11 @@ def _stacked(
     series = _series(per_department, names)
     chart = pygal.StackedBar(title=title, **_options(series))
     chart.x_labels = labels
-    totals = [sum(column) for column in zip(*per_department.values(), strict=True)]
-    chart.y_labels = _whole_numbers(max(totals, default=0))
+    if series:
+        # pygal sets up its axes only when a series is added: y-labels on an empty chart
+        # fail in rendering (StackedBar has no `_adapt` then); an empty chart says so instead.
+        totals = [sum(column) for column in zip(*per_department.values(), strict=True)]
+        chart.y_labels = _whole_numbers(max(totals))
     for name, _, counts in series:
         chart.add(name, counts)
     rows = [[name, *map(str, counts)] for name, _, counts in series]

@@ -15,6 +15,7 @@ from bot.queue import stats
 from bot.storage import repositories as repo
 from bot.storage.models import User
 from tests.test_storage import store
+from web import charts
 from web.pages import csv_cell
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period starts on Monday 7 September
@@ -82,6 +83,49 @@ def test_figures_only_of_the_officials_departments(
         assert set(stats.requests_per_week(session, vera, TODAY)) == {"vastgoed"}
         assert stats.within_sla(session, vera, TODAY) == {"vastgoed": (1, 2)}
         assert stats.open_by_age(session, vera, TODAY) == {}
+
+
+# Days the period's weeks and the working days turn over on: month ends, the year's end, an ISO
+# week 53 (2026 has one), and around King's Day, Christmas and Easter Monday.
+TODAYS = [
+    date(2026, 11, 30),
+    date(2026, 12, 1),
+    date(2026, 12, 28),
+    date(2026, 12, 31),
+    date(2027, 1, 1),
+    date(2027, 1, 4),
+    date(2027, 2, 28),
+    date(2027, 3, 29),
+    date(2027, 4, 27),
+    date(2027, 12, 24),
+    date(2028, 2, 29),
+]
+
+
+@pytest.mark.parametrize("today", TODAYS, ids=str)
+def test_every_chart_renders_for_a_department_without_requests(
+    sessions: sessionmaker[Session], made: None, today: date
+) -> None:
+    """An official whose department has nothing in the period sees empty charts, not a 500
+    (pygal fails on y-labels without a series)."""
+    with sessions.begin() as session:
+        accounts.create_user(
+            session, "evi", "a-long-password", role="official", departments=["vergunningen"]
+        )
+    with sessions() as session:
+        evi, names = user(session, "evi"), {"vergunningen": "Vergunningen"}
+        figures = [
+            charts.requests_per_week(
+                stats.week_starts(today), stats.requests_per_week(session, evi, today), names
+            ),
+            charts.first_response(stats.first_response_hours(session, evi, today), names),
+            charts.within_sla(stats.within_sla(session, evi, today), names),
+            charts.open_by_age(stats.open_by_age(session, evi, today), names),
+        ]
+    assert len(stats.week_starts(today)) == stats.PERIOD_WEEKS
+    for figure in figures:
+        assert "Nog geen gegevens" in figure.svg
+        assert figure.rows == []
 
 
 def test_csv_cells_never_start_a_formula() -> None:
