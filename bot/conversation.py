@@ -27,6 +27,7 @@ from bot.learning.inbox import Collector, Unsure, intent_mattered
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.language import choose_language
+from bot.nlu.needs import settle_needs
 from bot.queue import actions
 from bot.routing.rules import RequestFacts, RoutingDecision, route
 from bot.routing.sla import add_working_days
@@ -110,6 +111,8 @@ class ConversationService:
                 telegram_code=sender.language_code,
             )
             resident.language = state.language
+            if turn.interpretation is not None:
+                turn.interpretation = settle_needs(turn.interpretation, knowledge)
             interpretation = turn.interpretation
             repo.log_message(
                 session,

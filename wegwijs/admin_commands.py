@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import KnowledgeError, store
 from bot.knowledge.bundle import Change, read_bundle, write_bundle
-from bot.learning import rasa_commands, retraining, training_data
+from bot.learning import evaluation, rasa_commands, retraining, training_data
 from bot.nlu.language import guess_language
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.models import Intent, NluModel
@@ -34,7 +34,12 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
     nlu.add_argument(
         "--accept-worse",
         action="store_true",
-        help="swap the new model in even if it scores lower on the held-out set",
+        help="swap the new model in even if it scores lower on the blind set",
+    )
+    nlu.add_argument(
+        "--file",
+        type=Path,
+        help="with test: evaluate on this Rasa NLU file instead of the blind set",
     )
     knowledge = commands.add_parser("knowledge", help="export or import all knowledge as YAML")
     knowledge.add_argument("action", choices=["export", "import"])
@@ -67,12 +72,35 @@ def nlu(settings: Settings, args: argparse.Namespace) -> None:
         model = retraining.model_to_serve(settings, sessions)
         sys.exit(subprocess.call(rasa_commands.serve_command(settings, model)))
     elif args.action == "test":
-        model = retraining.model_to_serve(settings, sessions)
-        out = REPORTS / "nlu-holdout"
-        scores = rasa_commands.evaluate(settings, model, settings.holdout_file, out)
-        _write_scores(REPORTS / "nlu-holdout.json", scores)
+        _test(settings, sessions, args.file or settings.evaluation_file)
     else:
         _cross_validate(settings, sessions)
+
+
+def _test(settings: Settings, sessions: sessionmaker[Session], file: Path) -> None:
+    """The live model, as residents get it, on the blind set (or another file):
+    reports/nlu-<file name>.json with every figure and error, and the summary printed."""
+    model = retraining.model_to_serve(settings, sessions)
+    with sessions() as session:
+        knowledge = store.load_knowledge(session)
+    served = settings.rasa_url if rasa_commands.serves(settings, model) else None
+    if served is None:
+        print("Starting a Rasa server with the live model for the evaluation...", flush=True)
+    figures = evaluation.evaluate_model(
+        settings,
+        knowledge,
+        model,
+        evaluation.read_cases(file),
+        settings.data_dir / "rasa-evaluation.log",
+        served,
+    )
+    figures = {"model": model.name, "file": file.name, **figures}
+    name = f"nlu-{file.stem}"
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    (REPORTS / f"{name}.md").write_text(evaluation.summary(figures) + "\n")
+    print(evaluation.summary(figures))
+    print(f"\n{len(figures['errors'])} errors; all figures in reports/{name}.json")
 
 
 def _prepare(settings: Settings) -> None:
@@ -94,7 +122,7 @@ def _prepare(settings: Settings) -> None:
 
 def _train(settings: Settings, sessions: sessionmaker[Session], accept_worse: bool) -> None:
     """The first model is simply trained; after that a run is validated, tested on the
-    held-out set and swapped in (into a running Rasa too) only if it is not worse."""
+    blind set and swapped in (into a running Rasa too) only if it is not worse."""
     with sessions() as session:
         live = retraining.live_model(session)
         bundle = store.read(session)

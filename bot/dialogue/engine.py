@@ -18,6 +18,7 @@ from bot.dialogue.slots import fill_from_entities
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.validators import Invalid, is_skip, still_consistent, validate
 from bot.knowledge import NEED_ORDER, Knowledge, Question
+from bot.nlu.cues import mentions
 from bot.nlu.interpretation import Entity, Interpretation
 from bot.nlu.patterns import merge_entities, pattern_entities
 
@@ -30,6 +31,9 @@ CANCEL_CONFIDENCE = 0.85
 GUESS_CONFIDENCE = 0.1
 CONTACT_KEYS = ("name", "phone", "email")
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
+# Texts "out_of_scope_<topic>" point to where a question of that topic goes; the lookup
+# table of the same name holds the topic's words.
+POINTER_PREFIX = "out_of_scope_"
 EDIT_WORDS = {"wijzig", "wijzigen", "aanpassen", "veranderen", "change", "edit"}
 YES_WORDS = {"ja", "ja graag", "jawel", "versturen", "verstuur", "yes", "send", "ok", "oké", "oke"}
 NO_WORDS = {"nee", "neen", "no", "nope"}
@@ -130,7 +134,7 @@ class DialogueEngine:
             entities = [Entity.from_dict(e) for e in state.carry_entities]
             self._start(state, needs, entities, state.carry_text, turn.known_contact, out)
         elif kind == "intent":
-            self._side_intent(state, value, out)
+            self._side_intent(state, value, out, state.carry_text or "")
             self._resume(state, out, announce=True)
         elif kind == "else":
             state.carry_text, state.carry_entities = None, []
@@ -222,7 +226,7 @@ class DialogueEngine:
                 self._say(state, "did_you_mean", buttons=self._guess_buttons(state, interpretation))
             )
         else:
-            self._side_intent(state, interpretation.intent, out)
+            self._side_intent(state, interpretation.intent, out, text)
 
     def _while_asking(
         self,
@@ -503,7 +507,9 @@ class DialogueEngine:
         state.reset()
         out.replies.append(self._say(state, "cancelled" if had_request else "nothing_to_cancel"))
 
-    def _side_intent(self, state: ConversationState, intent: str, out: Outcome) -> None:
+    def _side_intent(
+        self, state: ConversationState, intent: str, out: Outcome, text: str = ""
+    ) -> None:
         """Answer a question that is not part of the request itself."""
         if intent in self.knowledge.faq:
             language = state.language
@@ -529,7 +535,7 @@ class DialogueEngine:
             case "cancel":
                 self._cancel(state, out)
             case "out_of_scope":
-                out.replies.append(self._say(state, "out_of_scope"))
+                out.replies.append(self._say(state, self._pointer(text)))
             case _:
                 out.replies.append(self._say(state, "something_else_answer"))
 
@@ -709,6 +715,14 @@ class DialogueEngine:
 
     def _text(self, state: ConversationState, key: str, **values: Any) -> str:
         return self.knowledge.text(key, state.language, **values)
+
+    def _pointer(self, text: str) -> str:
+        """The text that says where to go with a question Wegwijs does not handle: that of
+        the first topic whose vocabulary the message uses, or the general one."""
+        for key in sorted(self.knowledge.texts):
+            if key.startswith(POINTER_PREFIX) and mentions(text, self.knowledge.cues.get(key, ())):
+                return key
+        return "out_of_scope"
 
     def _say(
         self,

@@ -12,6 +12,7 @@ from bot.dialogue.slots import fill_from_entities
 from bot.knowledge import Knowledge
 from bot.nlu.client import RasaClient
 from bot.nlu.language import choose_language
+from bot.nlu.needs import settle_needs
 from bot.nlu.patterns import merge_entities
 
 
@@ -29,7 +30,7 @@ async def understand(
 ) -> Understanding:
     """Interpret `text` as a first message. Raises NLUUnavailable when Rasa is down. Without a
     recognised need, every need's questions are tried, so details still show."""
-    result = await nlu.parse(text)
+    result = settle_needs(await nlu.parse(text), knowledge)
     needs = [n for n in map(knowledge.need_for_intent, result.intents) if n]
     questions = knowledge.questions_for(needs or list(knowledge.needs))
     slots, _ = fill_from_entities(questions, merge_entities(result.entities, text), {}, today)

@@ -80,6 +80,9 @@ class Knowledge:
     status_messages: dict[str, dict[str, str]]
     errors: dict[str, dict[str, str]]
     faq: dict[str, dict[str, str]]
+    # The training data's lookup tables by name: vocabularies the app checks messages
+    # against (a need's table has the need's key; see bot.nlu.needs).
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def text(self, key: str, language: str, **values: Any) -> str:
         """A bot sentence in the resident's language, with placeholders filled in."""
@@ -100,6 +103,15 @@ class Knowledge:
 
     def need_for_intent(self, intent: str) -> str | None:
         return next((n.key for n in self.needs.values() if n.intent == intent), None)
+
+    def evidence_entities(self) -> dict[str, str]:
+        """Entities that only one need asks for (an item: tools), by entity name."""
+        users: dict[str, set[str]] = {}
+        for need in self.needs.values():
+            for question in need.questions:
+                if question.from_entity:
+                    users.setdefault(question.from_entity, set()).add(need.key)
+        return {entity: next(iter(needs)) for entity, needs in users.items() if len(needs) == 1}
 
     def questions_for(self, needs: list[str]) -> list[Question]:
         """The questions for these needs, each key once, in need order, contact last."""
@@ -204,6 +216,7 @@ def build_knowledge(
     needs: Mapping[str, Mapping[str, Any]],
     contact: Iterable[Mapping[str, Any]],
     texts: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    cues: Mapping[str, Iterable[str]] | None = None,
 ) -> Knowledge:
     """Check and type the plain knowledge: needs (key -> intent, label, questions), the
     contact questions, and the texts by group (TEXT_GROUPS)."""
@@ -233,6 +246,7 @@ def build_knowledge(
         status_messages=group("status_message"),
         errors=group("error"),
         faq=group("faq"),
+        cues={name: tuple(words) for name, words in (cues or {}).items()},
     )
 
 

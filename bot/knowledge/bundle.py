@@ -77,7 +77,10 @@ class Bundle:
 
     def knowledge(self) -> Knowledge:
         """The checked, typed knowledge the dialogue runs on."""
-        return build_knowledge(self.needs, self.contact, self.texts)
+        lookups = {
+            name: words for (kind, name), words in self.resources.items() if kind == "lookup"
+        }
+        return build_knowledge(self.needs, self.contact, self.texts, lookups)
 
     def check(self) -> None:
         """Raise KnowledgeError for anything the bot or the model could not work with."""

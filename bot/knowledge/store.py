@@ -131,10 +131,10 @@ def read(session: Session, *, training_data: bool = True) -> Bundle:
                 select(TrainingExample).order_by(TrainingExample.intent, TrainingExample.id)
             )
         ]
-        bundle.resources = {
-            (r.kind, r.name): list(r.examples)
-            for r in session.scalars(select(NluResource).order_by(NluResource.id))
-        }
+    bundle.resources = {
+        (r.kind, r.name): list(r.examples)
+        for r in session.scalars(select(NluResource).order_by(NluResource.id))
+    }
     return bundle
 
 

@@ -3,12 +3,14 @@ separate process, never imported (it pins SQLAlchemy 1.4 and pydantic 1)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,7 +18,6 @@ import httpx
 
 from bot.settings import Settings
 
-START_TIMEOUT_SECONDS = 180
 # tqdm's line while DIET trains: "Epochs:  13%|█▎   | 13/100 [...]".
 EPOCH = re.compile(rb"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 
@@ -104,24 +105,6 @@ def train(
     return model
 
 
-def evaluate(settings: Settings, model: Path, test_file: Path, out_dir: Path) -> dict[str, float]:
-    """`rasa test nlu` on a held-out file: weighted intent and entity F1."""
-    _run(
-        _rasa(
-            settings,
-            "test",
-            "nlu",
-            "--nlu",
-            str(test_file),
-            "--model",
-            str(model),
-            "--out",
-            str(out_dir),
-        )
-    )
-    return report_scores(out_dir)
-
-
 def cross_validate(settings: Settings, project: Path, out_dir: Path, folds: int = 5) -> None:
     """k-fold cross-validation of the project's data; the reports land in `out_dir`."""
     _run(
@@ -163,8 +146,8 @@ def intent_scores(out_dir: Path) -> dict[str, float]:
     }
 
 
-def serve_command(settings: Settings, model: Path) -> list[str]:
-    url = urlparse(settings.rasa_url)
+def serve_command(settings: Settings, model: Path, url: str | None = None) -> list[str]:
+    where = urlparse(url or settings.rasa_url)
     return _rasa(
         settings,
         "run",
@@ -174,35 +157,77 @@ def serve_command(settings: Settings, model: Path) -> list[str]:
         "--model",
         str(model),
         "--interface",
-        url.hostname or "127.0.0.1",
+        where.hostname or "127.0.0.1",
         "--port",
-        str(url.port or 5005),
+        str(where.port or 5005),
     )
 
 
-def is_up(settings: Settings) -> bool:
+def serves(settings: Settings, model: Path) -> bool:
+    """True when the configured Rasa server is up with exactly this model loaded."""
     try:
         response = httpx.get(
             f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=2
         )
     except httpx.HTTPError:
         return False
+    loaded = response.json().get("model_file") if response.status_code == 200 else None
+    return bool(loaded) and Path(loaded).name == model.name
+
+
+def is_up(settings: Settings, url: str | None = None) -> bool:
+    """True when the Rasa server at `url` (default: the configured one) has a model."""
+    try:
+        response = httpx.get(
+            f"{url or settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=2
+        )
+    except httpx.HTTPError:
+        return False
     return response.status_code == 200 and bool(response.json().get("model_file"))
 
 
-def start_server(settings: Settings, model: Path, log_file: Path) -> subprocess.Popen[bytes]:
-    """Start Rasa in the background with `model` and wait until it answers."""
+def start_server(
+    settings: Settings, model: Path, log_file: Path, url: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start Rasa in the background with `model` and wait until it answers. On a busy
+    machine loading takes minutes: it waits as long as the process lives, up to
+    `rasa_start_timeout_seconds`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            serve_command(settings, model), stdout=log, stderr=subprocess.STDOUT, env=environment()
+            serve_command(settings, model, url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment(),
         )
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    deadline = time.monotonic() + settings.rasa_start_timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"The Rasa server stopped while starting; see {log_file}")
-        if is_up(settings):
+        if is_up(settings, url):
             return process
         time.sleep(1)
     process.terminate()
-    raise SystemExit(f"The Rasa server did not start within {START_TIMEOUT_SECONDS}s")
+    raise SystemExit(
+        f"The Rasa server did not start within {settings.rasa_start_timeout_seconds:.0f}s"
+    )
+
+
+@contextlib.contextmanager
+def temporary_server(settings: Settings, model: Path, log_file: Path) -> Iterator[str]:
+    """A second Rasa server with `model` on a free local port, for testing a model before
+    it is live; yields its URL and stops it afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    process = start_server(settings, model, log_file, url)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,10 +1,11 @@
 """Retraining without downtime and without regressions.
 
 One run: check the knowledge → write the Rasa project → `rasa data validate` → train (or
-reuse the model for exactly this data) → evaluate on the held-out set → swap it in with
-Rasa's `PUT /model` only when intent F1 does not drop. Every step is written to the run's
-NluModel row, so the admin page shows the progress whichever process trains. The unique
-`running` column lets one run happen at a time; older models stay for a rollback.
+reuse the model for exactly this data) → evaluate on the blind set (a temporary second Rasa
+server parses it) → swap it in with Rasa's `PUT /model` only when intent F1 does not drop.
+Every step is written to the run's NluModel row, so the admin page shows the progress
+whichever process trains. The unique `running` column lets one run happen at a time; older
+models stay for a rollback.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import store
-from bot.learning import rasa_commands, training_data
+from bot.learning import evaluation, rasa_commands, training_data
 from bot.settings import Settings
 from bot.storage.models import NluModel, utc_now
 
@@ -176,7 +177,7 @@ class Run:
                 ),
             )
         self._update(file_name=model.name, data_hash=hash_)
-        self._progress("Nieuw model testen op de testset", 82)
+        self._progress("Nieuw model testen op de blinde testset", 82)
         scores, per_intent = self._evaluate(model, "new")
         baseline = self._baseline()
         self._update(
@@ -201,12 +202,22 @@ class Run:
         activate(self.settings, self.sessions, self.id, actor=actor)
 
     def _evaluate(self, model: Path, name: str) -> tuple[dict[str, float], dict[str, float]]:
-        out = self.directory / f"evaluation-{name}"
-        scores = rasa_commands.evaluate(self.settings, model, self.settings.holdout_file, out)
-        return scores, rasa_commands.intent_scores(out)
+        """Blind-set intent F1 and F1 per intent, of what residents would get from `model`."""
+        with self.sessions() as session:
+            knowledge = store.load_knowledge(session)
+        served = self.settings.rasa_url if rasa_commands.serves(self.settings, model) else None
+        figures = evaluation.evaluate_model(
+            self.settings,
+            knowledge,
+            model,
+            evaluation.read_cases(self.settings.evaluation_file),
+            self.directory / f"rasa-{name}.log",
+            served,
+        )
+        return {"intent_f1": figures["intent_f1"]}, figures["per_intent_f1"]
 
     def _baseline(self) -> float | None:
-        """The live model's held-out intent F1, measured now if it never was."""
+        """The live model's blind-set intent F1, measured now if it never was."""
         with self.sessions() as session:
             live = live_model(session)
             if live is None:
@@ -216,7 +227,7 @@ class Run:
             path, live_id = model_file(self.settings, live), live.id
         if path is None:
             return None
-        self._progress("Huidig model testen op de testset", 90)
+        self._progress("Huidig model testen op de blinde testset", 90)
         scores, per_intent = self._evaluate(path, "live")
         with self.sessions.begin() as session:
             session.execute(

@@ -34,6 +34,8 @@ class Interpretation:
     confidence: float
     ranking: tuple[tuple[str, float], ...]
     entities: tuple[Entity, ...]
+    # What the model said, when the app settled on another reading (bot.nlu.needs).
+    model_intent: str | None = None
 
     @property
     def intents(self) -> list[str]:

@@ -334,3 +334,23 @@ def test_english(knowledge: Knowledge) -> None:
     chat.state.language = "en"
     outcome = chat.text("I need a room", "request_room")
     assert outcome.replies[-1].text == knowledge.question("date").prompt["en"]
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer", "language"),
+    [
+        ("ik wil een parkeervergunning voor mijn auto", "Parkeren", "nl"),
+        ("Mijn paspoort is verlopen", "Burgerzaken", "nl"),
+        ("de lantaarnpaal in onze straat is kapot", "Melding openbare ruimte", "nl"),
+        ("my neighbours make so much noise, a real nuisance", "Buurtbemiddeling", "en"),
+        ("wat vind jij van voetbal", "14 0123", "nl"),  # no topic: the general pointer
+    ],
+)
+def test_out_of_scope_says_where_to_go(
+    knowledge: Knowledge, text: str, pointer: str, language: str
+) -> None:
+    chat = Chat(knowledge)
+    chat.state.language = language
+    outcome = chat.text(text, "out_of_scope", 0.9)
+    assert pointer in outcome.replies[0].text
+    assert chat.state.phase == Phase.IDLE and not chat.state.needs

@@ -1,5 +1,5 @@
 """Training and models: retrain in the background with a visible progress bar, see how the
-new model compares with the live one on the held-out set, take a rejected model into use
+new model compares with the live one on the blind set, take a rejected model into use
 anyway, and roll back to the previous model with one click."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class TrainingRun(BaseModel):
 )
 def api_train(context: Context, user: AdminApiUser) -> TrainingRun:
     """Start a training run in the background, from the knowledge in the database: it is
-    validated, trained, tested on the held-out set and swapped in only if intent F1 does not
+    validated, trained, tested on the blind set and swapped in only if intent F1 does not
     drop. Follow it with GET /api/admin/nlu/runs/{run_id}."""
     try:
         run_id = _start_training(context.settings, context.sessions, user)
@@ -142,7 +142,7 @@ def api_train(context: Context, user: AdminApiUser) -> TrainingRun:
 )
 def api_run(run_id: int, context: Context, user: AdminApiUser) -> TrainingRun:
     """Its status (running, failed, rejected, ready, live), phase, progress in percent, the
-    held-out intent F1 beside the live model's, and what went wrong, if anything."""
+    blind-set intent F1 beside the live model's, and what went wrong, if anything."""
     with context.sessions() as session:
         run = session.get(NluModel, run_id)
         if run is None:
@@ -188,7 +188,7 @@ def _progress(run: NluModel) -> dict[str, Any]:
 def _comparison(
     runs: list[NluModel], live: NluModel | None
 ) -> list[tuple[str, float | None, float | None]]:
-    """Per intent: the latest finished run's held-out F1 beside the live model's, worst
+    """Per intent: the latest finished run's blind-set F1 beside the live model's, worst
     differences first, so an admin sees what a rejected model got wrong."""
     latest = next(
         (r for r in runs if r.status in ("rejected", "live", "ready") and r.intent_scores), None

@@ -1,0 +1,51 @@
+"""Finding the words of a vocabulary in a message, the way residents type them.
+
+The vocabularies are the training data's lookup tables (rasa_project/data/nlu/*.yml, in the
+database as NLU resources): the same table is a feature for the model and the evidence the
+app checks. Matching is forgiving: case and accents are folded, a word may carry a Dutch
+suffix or be part of a compound ("zaaltje", "buurthuiszaal"), and a long word may have one
+typo ("subsdie").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from difflib import SequenceMatcher
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A vocabulary word this long may also stand inside a compound, or with one typo.
+COMPOUND_LENGTH = 5
+TYPO_LENGTH = 6
+TYPO_SIMILARITY = 0.85
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words without accents: "Café" and "cafe" are the same word."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return WORD.findall(plain)
+
+
+def _same_word(typed: str, known: str) -> bool:
+    if typed.startswith(known) or (len(known) >= COMPOUND_LENGTH and known in typed):
+        return True
+    return (
+        len(known) >= TYPO_LENGTH
+        and abs(len(typed) - len(known)) <= 1
+        and SequenceMatcher(None, typed, known).ratio() >= TYPO_SIMILARITY
+    )
+
+
+def mentions(text: str, vocabulary: Iterable[str]) -> str | None:
+    """The first vocabulary entry (one or more words) that occurs in `text`, or None."""
+    typed = words(text)
+    for entry in vocabulary:
+        wanted = words(entry)
+        if not wanted:
+            continue
+        for start in range(len(typed) - len(wanted) + 1):
+            if all(_same_word(typed[start + i], w) for i, w in enumerate(wanted)):
+                return entry
+    return None
