@@ -1,4 +1,4 @@
-"""Retraining with the real Rasa: a model that scores worse on the held-out set is not
+"""Retraining with the real Rasa: a model that scores worse on the blind set is not
 swapped in, the live Rasa server keeps the model it had, and one training runs at a time.
 
 Training costs minutes on two cores, so this runs on PostgreSQL only (the production

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.knowledge import KnowledgeError, store
 from bot.knowledge.bundle import Change, read_bundle, write_bundle
 from bot.learning import evaluation, rasa_commands, retraining, training_data
+from bot.learning.learning_curve import learning_curve
 from bot.nlu.language import guess_language
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.models import Intent, NluModel
@@ -29,7 +30,16 @@ CLI_ACTOR = "wegwijs (command line)"
 def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     nlu = commands.add_parser("nlu", help="train, roll back, serve or test the NLU model")
     nlu.add_argument(
-        "action", choices=["prepare", "train", "rollback", "serve", "test", "cross-validate"]
+        "action",
+        choices=[
+            "prepare",
+            "train",
+            "rollback",
+            "serve",
+            "test",
+            "cross-validate",
+            "learning-curve",
+        ],
     )
     nlu.add_argument(
         "--accept-worse",
@@ -40,6 +50,9 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
         "--file",
         type=Path,
         help="with test: evaluate on this Rasa NLU file instead of the blind set",
+    )
+    nlu.add_argument(
+        "--report-dir", type=Path, default=REPORTS, help="where the reports go (reports/)"
     )
     knowledge = commands.add_parser("knowledge", help="export or import all knowledge as YAML")
     knowledge.add_argument("action", choices=["export", "import"])
@@ -72,14 +85,16 @@ def nlu(settings: Settings, args: argparse.Namespace) -> None:
         model = retraining.model_to_serve(settings, sessions)
         sys.exit(subprocess.call(rasa_commands.serve_command(settings, model)))
     elif args.action == "test":
-        _test(settings, sessions, args.file or settings.evaluation_file)
+        _test(settings, sessions, args.file or settings.evaluation_file, args.report_dir)
+    elif args.action == "learning-curve":
+        _learning_curve(settings, sessions)
     else:
         _cross_validate(settings, sessions)
 
 
-def _test(settings: Settings, sessions: sessionmaker[Session], file: Path) -> None:
+def _test(settings: Settings, sessions: sessionmaker[Session], file: Path, out: Path) -> None:
     """The live model, as residents get it, on the blind set (or another file):
-    reports/nlu-<file name>.json with every figure and error, and the summary printed."""
+    <out>/nlu-<file name>.json with every figure and error, and the summary printed."""
     model = retraining.model_to_serve(settings, sessions)
     with sessions() as session:
         knowledge = store.load_knowledge(session)
@@ -96,11 +111,35 @@ def _test(settings: Settings, sessions: sessionmaker[Session], file: Path) -> No
     )
     figures = {"model": model.name, "file": file.name, **figures}
     name = f"nlu-{file.stem}"
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
-    (REPORTS / f"{name}.md").write_text(evaluation.summary(figures) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    (out / f"{name}.md").write_text(evaluation.summary(figures) + "\n")
     print(evaluation.summary(figures))
-    print(f"\n{len(figures['errors'])} errors; all figures in reports/{name}.json")
+    print(f"\n{len(figures['errors'])} errors; all figures in {out / name}.json")
+
+
+def _learning_curve(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Blind-set figures of models trained on a quarter, half, three quarters and all of
+    the training data → reports/nlu-learning-curve.json and .md."""
+    with sessions() as session:
+        bundle = store.read(session)
+    rows = learning_curve(
+        settings,
+        bundle,
+        evaluation.read_cases(settings.evaluation_file),
+        settings.data_dir / "training" / "learning-curve",
+    )
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / "nlu-learning-curve.json").write_text(json.dumps(rows, indent=2) + "\n")
+    lines = ["| share | examples | accuracy | multi-need exact | single as multi |"]
+    lines.append("| ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        lines.append(
+            f"| {row['share']:.0%} | {row['examples']} | {row['accuracy']:.3f} "
+            f"| {row['multi_need_exact_match']:.3f} | {row['single_read_as_multi']:.3f} |"
+        )
+    (REPORTS / "nlu-learning-curve.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def _prepare(settings: Settings) -> None:

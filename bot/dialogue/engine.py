@@ -19,7 +19,7 @@ from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.validators import Invalid, is_skip, still_consistent, validate
 from bot.knowledge import NEED_ORDER, Knowledge, Question
 from bot.nlu.cues import mentions
-from bot.nlu.interpretation import Entity, Interpretation
+from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
 from bot.nlu.patterns import merge_entities, pattern_entities
 
 MAX_TRIES = 3
@@ -219,6 +219,10 @@ class DialogueEngine:
                 entities = [*entities, *carried]
                 text = f"{text}\n{state.carry_text}"
             self._start(state, needs, entities, text, turn.known_contact, out)
+            # A need the model read but the text gives no evidence for is offered, not added.
+            unsure = [n for n in self._needs_of(interpretation.model_intent) if n not in needs]
+            if unsure and out.replies:
+                out.replies.insert(len(out.replies) - 1, self._suggest(state, unsure))
         elif interpretation.is_fallback:
             self._carry(state, text, entities)
             state.phase = Phase.CLARIFY
@@ -277,26 +281,8 @@ class DialogueEngine:
                 self._start(state, new_needs, entities, text, turn.known_contact, out)
                 return
             if new_needs and free_text:
-                suggestion = self._say(
-                    state,
-                    "need_suggestion",
-                    buttons=[
-                        [
-                            Button(
-                                self._text(
-                                    state,
-                                    "add_need",
-                                    need=need_label(self.knowledge, need, state.language),
-                                ),
-                                f"need:{need}",
-                            )
-                        ]
-                        for need in new_needs
-                    ],
-                    needs=need_list(self.knowledge, new_needs, state.language),
-                )
                 self._answer(state, question, text, entities, out)
-                out.replies.insert(len(out.replies) - 1, suggestion)
+                out.replies.insert(len(out.replies) - 1, self._suggest(state, new_needs))
                 return
         if question.optional and is_skip(text):
             self._answer(state, question, None, [], out)
@@ -707,7 +693,30 @@ class DialogueEngine:
         return self.knowledge.question(state.current)
 
     def _needs_in(self, interpretation: Interpretation) -> list[str]:
-        return [n for n in map(self.knowledge.need_for_intent, interpretation.intents) if n]
+        return self._needs_of(interpretation.intent)
+
+    def _needs_of(self, intent: str | None) -> list[str]:
+        parts = (intent or "").split(MULTI_INTENT_SEPARATOR)
+        return [n for n in map(self.knowledge.need_for_intent, parts) if n]
+
+    def _suggest(self, state: ConversationState, needs: list[str]) -> Reply:
+        """ "Would you also like …?" with a button per need to add it."""
+        return self._say(
+            state,
+            "need_suggestion",
+            buttons=[
+                [
+                    Button(
+                        self._text(
+                            state, "add_need", need=need_label(self.knowledge, need, state.language)
+                        ),
+                        f"need:{need}",
+                    )
+                ]
+                for need in needs
+            ],
+            needs=need_list(self.knowledge, needs, state.language),
+        )
 
     def _carry(self, state: ConversationState, text: str, entities: list[Entity]) -> None:
         state.carry_text = text

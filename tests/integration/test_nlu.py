@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,14 @@ from bot.settings import PROJECT_ROOT
 from tests.rasa_server import TOKEN, free_port
 
 pytestmark = pytest.mark.rasa
+# What the shipped model must reach on the blind set (the README states the measured figures).
+BLIND_TARGETS = {
+    "accuracy": 0.95,
+    "multi_need_exact_match": 0.90,
+    "single_read_as_multi": 0.03,
+    "out_of_scope_recall": 0.90,
+    "requests_sent_out_of_scope": 0.03,
+}
 
 
 def parse(rasa_url: str, text: str) -> Interpretation:
@@ -119,3 +128,28 @@ def test_interpret_command(rasa_url: str) -> None:
     assert result["slots"]["amount"] == "750.00"
     assert "dranghekken" in result["slots"]["items"]
     assert result["language"] == "nl"
+
+
+def test_the_blind_set_figures_hold(rasa_url: str, tmp_path: Path) -> None:
+    """`wegwijs nlu test` against the running Rasa: the shipped model, as residents get it,
+    on the 623 messages written blind. The thresholds are the targets the README states."""
+    subprocess.run(
+        [sys.executable, "-m", "wegwijs", "nlu", "test", "--report-dir", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "RASA_URL": rasa_url,
+            "RASA_TOKEN": TOKEN,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'wegwijs.db'}",
+            "DATA_DIR": str(tmp_path / "data"),
+        },
+        check=True,
+        capture_output=True,
+    )
+    figures = json.loads((tmp_path / "nlu-blind.json").read_text())
+    assert figures["messages"] >= 500
+    assert figures["accuracy"] >= BLIND_TARGETS["accuracy"]
+    assert figures["multi_need_exact_match"] >= BLIND_TARGETS["multi_need_exact_match"]
+    assert figures["single_read_as_multi"] <= BLIND_TARGETS["single_read_as_multi"]
+    assert figures["out_of_scope_recall"] >= BLIND_TARGETS["out_of_scope_recall"]
+    assert figures["requests_sent_out_of_scope"] <= BLIND_TARGETS["requests_sent_out_of_scope"]

@@ -354,3 +354,17 @@ def test_out_of_scope_says_where_to_go(
     outcome = chat.text(text, "out_of_scope", 0.9)
     assert pointer in outcome.replies[0].text
     assert chat.state.phase == Phase.IDLE and not chat.state.needs
+
+
+def test_a_need_without_evidence_is_offered_not_added(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    text = "Mogen we 20 dranghekken lenen voor het straatfeest?"
+    model = said(text, "request_tools+request_permit", 0.9, quantity="20", item="dranghekken")
+    settled = Interpretation(
+        text, "request_tools", 0.9, model.ranking, model.entities, "request_tools+request_permit"
+    )
+    outcome = chat.turn(Turn(text=text, interpretation=settled))
+    assert chat.state.needs == ["tools"]
+    assert "need:permit" in chat.button_data(outcome)
+    chat.press("need:permit")
+    assert chat.state.needs == ["tools", "permit"]

@@ -132,7 +132,7 @@ def test_admin_teaches_a_new_question_and_the_bot_answers_it(
             resident.join(timeout=240)
 
     assert not chatter.problems, chatter.problems
-    # The swap: from the end of the tests on the held-out set until the model was live.
+    # The swap: from the end of the tests on the blind set until the model was live.
     during_swap = [a for a in chatter.answered if a[0] < swap[1] and a[1] > swap[0]]
     assert during_swap, "no resident message was sent while the model was swapped"
 
