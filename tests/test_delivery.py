@@ -193,7 +193,7 @@ def apps(database_url: str, tmp_path: Path) -> Iterator[Callable[[], subprocess.
         }
         process = start_wegwijs("web", env, log_file)
         started.append(process)
-        wait_until_serving(f"http://127.0.0.1:{port}", process, log_file, timeout=60)
+        wait_until_serving(f"http://127.0.0.1:{port}", process, log_file)
         return process
 
     yield start

@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from bot.knowledge import Knowledge
 from tests.fakes.telegram_api import FakeTelegram
-from tests.processes import start_wegwijs, stop
+from tests.processes import start_wegwijs, stop, wait_while_alive
 from tests.rasa_server import TOKEN
 
 BOT_TOKEN = "123456:TEST-TOKEN"
@@ -31,10 +31,11 @@ class BotProcess:
     def start(self) -> None:
         polls_before = len(self.telegram.calls("getUpdates"))
         self.process = start_wegwijs("bot", self.env, self.log_file)
-        self.telegram.wait_for_call(
-            "getUpdates",
-            where=lambda _: len(self.telegram.calls("getUpdates")) > polls_before,
-            timeout=60,
+        wait_while_alive(
+            lambda: len(self.telegram.calls("getUpdates")) > polls_before,
+            self.process,
+            self.log_file,
+            "polling Telegram",
         )
 
     def kill(self) -> None:

@@ -87,3 +87,36 @@ def test_an_entity_only_one_need_asks_for_is_evidence(knowledge: Knowledge) -> N
 def test_what_stays_as_the_model_read_it(knowledge: Knowledge, text: str, intent: str) -> None:
     message = said(text, intent)
     assert settle_needs(message, knowledge) == message
+
+
+def unsure(text: str, first: str, second: str, *entities: tuple[str, str]) -> Interpretation:
+    """What Rasa returns when its two best readings are too close: a fallback."""
+    message = said(text, "nlu_fallback", *entities)
+    ranking = (("nlu_fallback", 0.4), (first, 0.46), (second, 0.41), ("greet", 0.05))
+    return Interpretation(text, "nlu_fallback", 0.4, ranking, message.entities)
+
+
+def test_a_fallback_between_a_need_and_its_combination_follows_the_evidence(
+    knowledge: Knowledge,
+) -> None:
+    both = settle_needs(
+        unsure("een zaal en wat subsidie", "request_room", "request_room+request_budget"), knowledge
+    )
+    assert (both.intent, both.confidence) == ("request_room+request_budget", 0.41)
+    one = settle_needs(
+        unsure("een zaal voor de buurt", "request_room+request_tools", "request_room"), knowledge
+    )
+    assert (one.intent, one.model_intent) == ("request_room", "request_room+request_tools")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("request_room", "request_tools"),  # neither holds the other: the resident chooses
+        ("request_room", "faq_costs"),
+        ("request_room+request_tools", "request_room+request_budget"),
+    ],
+)
+def test_other_fallbacks_stay_fallbacks(knowledge: Knowledge, first: str, second: str) -> None:
+    message = unsure("een zaal en tafels lenen, wat kost dat", first, second)
+    assert settle_needs(message, knowledge) == message

@@ -28,7 +28,7 @@ from bot.storage.models import Request, utc_now
 from tests.conftest import DATABASES
 from tests.e2e.conftest import Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
-from tests.processes import start_wegwijs, stop, wait_until_serving
+from tests.processes import start_wegwijs, stop, wait_until_serving, wait_while_alive
 from tests.rasa_server import TOKEN, free_port
 
 BOT_TOKEN = "654321:WEB-TEST-TOKEN"
@@ -156,7 +156,9 @@ def app(
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_serving(base_url, process, log_file)
-            telegram.wait_for_call("getUpdates", timeout=60)
+            wait_while_alive(
+                lambda: bool(telegram.calls("getUpdates")), process, log_file, "polling Telegram"
+            )
             note = (data_dir / "admin-password.txt").read_text()
             match = re.search(r"password: (\S+)", note)
             assert match, note
