@@ -1,9 +1,9 @@
 """How long the NLU model takes to train, and how fast the trained model parses.
 
 Trains the shipped training data with `rasa_project/config.yml` from scratch (an empty Rasa
-cache) into a temporary folder (the same command admins' retraining runs), timing the whole `rasa train
-nlu`; then starts Rasa with that model and parses every blind-set message one at a time
-over HTTP, as the bot does. Writes bench/results/nlu_speed.json and .md.
+cache) into a temporary folder (the same command admins' retraining runs), timing the whole
+`rasa train nlu`; then starts Rasa with that model and parses every blind-set message one at
+a time over HTTP, as the bot does. Writes bench/results/nlu_speed.json and .md.
 
     .venv/bin/python -m bench.nlu_speed          # about 5 minutes on 2 cores
 """
