@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.reply_latency import git_commit, summary
 from bot import accounts
 from bot.knowledge import NEED_ORDER, Knowledge, Question
+from bot.learning.rasa_commands import free_port
 from bot.queue import queries
 from bot.queue.queries import QueueFilter
 from bot.queue.workflow import Status
@@ -55,7 +56,6 @@ from bot.routing.rules import RequestFacts, route
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import repositories
 from bot.storage.models import Request, RequestEvent, RequestPart, Resident, User
-from tests.rasa_server import free_port
 from wegwijs.assembly import database, default_bundle
 
 JSON = dict[str, Any]

@@ -24,10 +24,10 @@ from bot.delivery import outbox, webhooks
 from bot.delivery.worker import DeliveryWorker
 from bot.knowledge import Knowledge
 from bot.learning.masking import MASKING_READY
+from bot.learning.rasa_commands import free_port
 from bot.storage.models import Department, OutboxMessage
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.processes import start_wegwijs, stop, wait_until_serving
-from tests.rasa_server import free_port
 from tests.web.world import A, World
 
 SECRET = "department-secret"

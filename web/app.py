@@ -18,6 +18,7 @@ from web.admin import insight as admin_insight
 from web.admin import knowledge as admin_knowledge
 from web.admin import models as admin_models
 from web.admin import organisation as admin_organisation
+from web.admin import vocabularies as admin_vocabularies
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
 from web.templating import render
@@ -83,6 +84,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(admin_inbox.api)
     app.include_router(admin_inbox.router)
     app.include_router(admin_knowledge.router)
+    app.include_router(admin_vocabularies.router)
     app.include_router(admin_organisation.router)
     app.include_router(admin_insight.router)
     app.include_router(admin_api.router)

@@ -52,7 +52,10 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
         help="with test: evaluate on this Rasa NLU file instead of the blind set",
     )
     nlu.add_argument(
-        "--report-dir", type=Path, default=REPORTS, help="where the reports go (reports/)"
+        "--report-dir",
+        type=Path,
+        default=REPORTS,
+        help="with test and learning-curve: where the reports go (reports/)",
     )
     knowledge = commands.add_parser("knowledge", help="export or import all knowledge as YAML")
     knowledge.add_argument("action", choices=["export", "import"])
@@ -87,7 +90,7 @@ def nlu(settings: Settings, args: argparse.Namespace) -> None:
     elif args.action == "test":
         _test(settings, sessions, args.file or settings.evaluation_file, args.report_dir)
     elif args.action == "learning-curve":
-        _learning_curve(settings, sessions)
+        _learning_curve(settings, sessions, args.report_dir)
     else:
         _cross_validate(settings, sessions)
 
@@ -118,9 +121,9 @@ def _test(settings: Settings, sessions: sessionmaker[Session], file: Path, out: 
     print(f"\n{len(figures['errors'])} errors; all figures in {out / name}.json")
 
 
-def _learning_curve(settings: Settings, sessions: sessionmaker[Session]) -> None:
+def _learning_curve(settings: Settings, sessions: sessionmaker[Session], out: Path) -> None:
     """Blind-set figures of models trained on a quarter, half, three quarters and all of
-    the training data → reports/nlu-learning-curve.json and .md."""
+    the training data → <out>/nlu-learning-curve.json and .md."""
     with sessions() as session:
         bundle = store.read(session)
     rows = learning_curve(
@@ -129,8 +132,8 @@ def _learning_curve(settings: Settings, sessions: sessionmaker[Session]) -> None
         evaluation.read_cases(settings.evaluation_file),
         settings.data_dir / "training" / "learning-curve",
     )
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / "nlu-learning-curve.json").write_text(json.dumps(rows, indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "nlu-learning-curve.json").write_text(json.dumps(rows, indent=2) + "\n")
     lines = ["| share | examples | accuracy | multi-need exact | single as multi |"]
     lines.append("| ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
@@ -138,7 +141,7 @@ def _learning_curve(settings: Settings, sessions: sessionmaker[Session]) -> None
             f"| {row['share']:.0%} | {row['examples']} | {row['accuracy']:.3f} "
             f"| {row['multi_need_exact_match']:.3f} | {row['single_read_as_multi']:.3f} |"
         )
-    (REPORTS / "nlu-learning-curve.md").write_text("\n".join(lines) + "\n")
+    (out / "nlu-learning-curve.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

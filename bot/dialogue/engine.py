@@ -17,7 +17,7 @@ from bot.dialogue.presentation import format_value, need_label, need_list
 from bot.dialogue.slots import fill_from_entities
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.validators import Invalid, is_skip, still_consistent, validate
-from bot.knowledge import NEED_ORDER, Knowledge, Question
+from bot.knowledge import NEED_ORDER, POINTER_PREFIX, Knowledge, Question
 from bot.nlu.cues import mentions
 from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
 from bot.nlu.patterns import merge_entities, pattern_entities
@@ -31,9 +31,6 @@ CANCEL_CONFIDENCE = 0.85
 GUESS_CONFIDENCE = 0.1
 CONTACT_KEYS = ("name", "phone", "email")
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
-# Texts "out_of_scope_<topic>" point to where a question of that topic goes; the lookup
-# table of the same name holds the topic's words.
-POINTER_PREFIX = "out_of_scope_"
 EDIT_WORDS = {"wijzig", "wijzigen", "aanpassen", "veranderen", "change", "edit"}
 YES_WORDS = {"ja", "ja graag", "jawel", "versturen", "verstuur", "yes", "send", "ok", "oké", "oke"}
 NO_WORDS = {"nee", "neen", "no", "nope"}
@@ -700,7 +697,7 @@ class DialogueEngine:
         return [n for n in map(self.knowledge.need_for_intent, parts) if n]
 
     def _suggest(self, state: ConversationState, needs: list[str]) -> Reply:
-        """ "Would you also like …?" with a button per need to add it."""
+        """Offer needs the resident may also want, with a button each to add it."""
         return self._say(
             state,
             "need_suggestion",

@@ -27,6 +27,9 @@ VALIDATION_KEYS: dict[str, set[str]] = {
 }
 # Text groups: where each kind of sentence is used. faq's keys are FAQ intent names.
 TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
+# A text "out_of_scope_<topic>" says where a question of that topic goes; the lookup table of
+# the same name holds the topic's words.
+POINTER_PREFIX = "out_of_scope_"
 
 
 class KnowledgeError(ValueError):

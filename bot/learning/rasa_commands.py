@@ -163,27 +163,32 @@ def serve_command(settings: Settings, model: Path, url: str | None = None) -> li
     )
 
 
-def serves(settings: Settings, model: Path) -> bool:
-    """True when the configured Rasa server is up with exactly this model loaded."""
-    try:
-        response = httpx.get(
-            f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=2
-        )
-    except httpx.HTTPError:
-        return False
-    loaded = response.json().get("model_file") if response.status_code == 200 else None
-    return bool(loaded) and Path(loaded).name == model.name
-
-
-def is_up(settings: Settings, url: str | None = None) -> bool:
-    """True when the Rasa server at `url` (default: the configured one) has a model."""
+def _loaded_model(settings: Settings, url: str | None = None) -> str | None:
+    """The model file the Rasa server at `url` (default: the configured one) has loaded."""
     try:
         response = httpx.get(
             f"{url or settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=2
         )
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200 and bool(response.json().get("model_file"))
+        return response.json().get("model_file") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def is_up(settings: Settings, url: str | None = None) -> bool:
+    """True when the Rasa server at `url` (default: the configured one) has a model."""
+    return bool(_loaded_model(settings, url))
+
+
+def serves(settings: Settings, model: Path) -> bool:
+    """True when the configured Rasa server is up with exactly this model loaded."""
+    loaded = _loaded_model(settings)
+    return bool(loaded) and Path(loaded or "").name == model.name
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def start_server(
@@ -217,10 +222,7 @@ def start_server(
 def temporary_server(settings: Settings, model: Path, log_file: Path) -> Iterator[str]:
     """A second Rasa server with `model` on a free local port, for testing a model before
     it is live; yields its URL and stops it afterwards."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{free_port()}"
     process = start_server(settings, model, log_file, url)
     try:
         yield url

@@ -85,7 +85,7 @@ def bot(
 def bot_without_rasa(
     telegram: FakeTelegram, database_url: str, tmp_path: Path
 ) -> Iterator[BotProcess]:
-    from tests.rasa_server import free_port
+    from bot.learning.rasa_commands import free_port
 
     process = _bot(telegram, database_url, f"http://127.0.0.1:{free_port()}", tmp_path)
     process.start()

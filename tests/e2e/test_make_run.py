@@ -21,9 +21,10 @@ import httpx
 import pytest
 
 from bot.knowledge import Knowledge
+from bot.learning.rasa_commands import free_port
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import dutch, future_saturday
-from tests.rasa_server import TOKEN, free_port
+from tests.rasa_server import TOKEN
 
 pytestmark = pytest.mark.e2e
 PROMPT = "u> "

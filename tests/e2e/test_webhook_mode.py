@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.learning.rasa_commands import free_port
 from tests.e2e.conftest import BOT_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop
-from tests.rasa_server import free_port
 
 pytestmark = pytest.mark.e2e
 SECRET = "webhook-secret-123"

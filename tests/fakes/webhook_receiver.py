@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
 
-from tests.rasa_server import free_port
+from bot.learning.rasa_commands import free_port
 
 Mode = Literal["ok", "unavailable", "hang"]
 HOLD_AT_MOST_SECONDS = 60.0

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.learning.rasa_commands import free_port
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.settings import PROJECT_ROOT
-from tests.rasa_server import TOKEN, free_port
+from tests.rasa_server import TOKEN
 
 pytestmark = pytest.mark.rasa
 # Floors under the shipped model's blind-set figures, a little below what it measured

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
+from bot.learning.rasa_commands import free_port
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import Request, utc_now
@@ -29,7 +30,7 @@ from tests.conftest import DATABASES
 from tests.e2e.conftest import Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop, wait_until_serving, wait_while_alive
-from tests.rasa_server import TOKEN, free_port
+from tests.rasa_server import TOKEN
 
 BOT_TOKEN = "654321:WEB-TEST-TOKEN"
 PASSWORD = "wachtwoord-voor-de-test"

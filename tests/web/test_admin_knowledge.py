@@ -33,6 +33,8 @@ PAGES = {
     "/admin/needs": "Behoeften en vragen",
     "/admin/needs/permit/questions/visitors": "Vraag visitors bij",
     "/admin/needs/contact/add": "Nieuwe vraag bij contactgegevens",
+    "/admin/vocabularies": "Woordenlijsten",
+    "/admin/vocabularies/room": "Woordenlijst room",
     "/admin/departments": "Afdelingen",
     "/admin/departments/vergunningen": "Vergunningen",
     "/admin/routing": "Routering",
@@ -140,6 +142,23 @@ def test_the_question_form_saves_through_the_page(
     visitors = knowledge.question("visitors")
     assert visitors.prompt == {"nl": "Hoeveel mensen komen er?"}
     assert visitors.validation == {"min": 1, "max": 2000}
+
+
+def test_a_vocabulary_saves_through_the_page(world: World, ada: tuple[TestClient, str]) -> None:
+    client, csrf = ada
+    listed = client.get("/admin/vocabularies").text
+    assert 'data-vocabulary="out_of_scope_parking"' in listed and "parkeervergunning" in listed
+    response = client.post("/admin/vocabularies/budget", data={"csrf_token": csrf, "text": " \n"})
+    assert response.status_code == 422 and "minstens één woord" in response.text
+    response = client.post(
+        "/admin/vocabularies/budget",
+        data={"csrf_token": csrf, "text": "wijkbudget\nsubsidie\npotje voor de buurt"},
+    )
+    assert response.status_code == 303
+    assert "volgende bericht" in client.get(response.headers["location"]).text
+    knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
+    assert knowledge.cues["budget"] == ("wijkbudget", "subsidie", "potje voor de buurt")
+    assert client.get("/admin/vocabularies/no_such_list").status_code == 404
 
 
 def test_the_admin_api(world: World) -> None:

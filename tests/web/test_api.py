@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.understanding import Understanding, understand
 from bot.knowledge import Knowledge
+from bot.learning.rasa_commands import free_port
 from bot.nlu.client import RasaClient
 from bot.queue import actions
 from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import Heartbeat, OutboxMessage, RequestEvent, utc_now
-from tests.rasa_server import TOKEN, free_port
+from tests.rasa_server import TOKEN
 from tests.web.world import TODAY, A, B, World, bearer
 
 ITEM_FIELDS = {

@@ -113,6 +113,7 @@ PARAM_VALUES: dict[str, Any] = {
     "need": "permit",
     "question": "activity",
     "department": "buitendienst",  # still has rules, so deleting it is refused
+    "vocabulary": "out_of_scope_marriage",
 }
 # They would start a real training of several minutes; test_admin_learning.py covers them.
 STARTS_A_TRAINING = {("POST", "/admin/models/train"), ("POST", "/api/admin/nlu/train")}

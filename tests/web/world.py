@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import accounts
 from bot.knowledge import Knowledge
 from bot.knowledge.store import KnowledgeSource
+from bot.learning.rasa_commands import free_port
 from bot.nlu.client import RasaClient
 from bot.queue import actions
 from bot.settings import Settings
 from bot.storage import repositories as repo
 from bot.storage.models import Request, User
-from tests.rasa_server import TOKEN, free_port
+from tests.rasa_server import TOKEN
 from tests.test_storage import store
 from web.app import create_app
 from web.context import AppContext

@@ -1,0 +1,84 @@
+"""The vocabularies admins keep: the lookup tables of the training data.
+
+One table is one vocabulary, used in two places: as a feature for the model (after the next
+training) and by the app at once (bot.nlu.needs settles the needs a message asks for with a
+need's table; an out-of-scope question gets the pointer of the topic whose table it uses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.knowledge import NEED_ORDER, POINTER_PREFIX, store
+from bot.knowledge.editing import EditError
+from bot.storage.models import NluResource, User
+
+LOOKUP = "lookup"
+MAX_WORDS = 2000
+MAX_WORD_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    name: str
+    words: list[str]
+    purpose: str
+
+
+def purpose(name: str) -> str:
+    """What the table does, for the admin page."""
+    if name in NEED_ORDER:
+        return (
+            f"Woorden voor de behoefte '{name}': noemt het model meerdere behoeften, dan blijft "
+            "deze alleen staan als het bericht een van deze woorden gebruikt."
+        )
+    if name.startswith(POINTER_PREFIX):
+        return (
+            "Een onderwerp waarvoor bewoners elders terecht moeten: bij een vraag buiten "
+            f"Wegwijs met een van deze woorden wijst de bot de weg met de tekst '{name}'."
+        )
+    return f"Een kenmerk voor het model bij de entiteit '{name}'."
+
+
+def vocabularies(session: Session) -> list[Vocabulary]:
+    rows = session.scalars(
+        select(NluResource).where(NluResource.kind == LOOKUP).order_by(NluResource.name)
+    )
+    return [Vocabulary(row.name, list(row.examples), purpose(row.name)) for row in rows]
+
+
+def _row(session: Session, name: str) -> NluResource:
+    row = session.scalar(
+        select(NluResource).where(NluResource.kind == LOOKUP, NluResource.name == name)
+    )
+    if row is None:
+        raise EditError("Deze woordenlijst bestaat niet (meer).")
+    return row
+
+
+def vocabulary(session: Session, name: str) -> Vocabulary:
+    row = _row(session, name)
+    return Vocabulary(row.name, list(row.examples), purpose(row.name))
+
+
+def edit_vocabulary(session: Session, actor: User, name: str, text: str) -> None:
+    """Replace a table's words with the lines of `text` (blank lines and repeats dropped)."""
+    row = _row(session, name)
+    words = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    if not words:
+        raise EditError("Een woordenlijst heeft minstens één woord nodig.")
+    if len(words) > MAX_WORDS:
+        raise EditError(f"Een woordenlijst heeft hoogstens {MAX_WORDS} woorden.")
+    if too_long := [word for word in words if len(word) > MAX_WORD_LENGTH]:
+        raise EditError(
+            f"'{too_long[0][:40]}…' is te lang: hoogstens {MAX_WORD_LENGTH} tekens per regel."
+        )
+    before = list(row.examples)
+    if words == before:
+        return
+    row.examples = words
+    session.flush()
+    store.record(session, actor, "resource", f"{LOOKUP}:{name}", before, words)
