@@ -472,11 +472,11 @@ def _entry(event: RequestEvent, names: dict[str, str], people: dict[str, str]) -
 # -- dashboard ----------------------------------------------------------------------------
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: DB, context: Context, user: CurrentUser) -> HTMLResponse:
-    today = context.today()
-    names = _department_names(session)
-    figures = [
+def dashboard_figures(
+    session: Session, user: User, today: date, names: dict[str, str]
+) -> list[charts.Figure]:
+    """The dashboard's four charts for what `user` may see, as of `today`."""
+    return [
         charts.requests_per_week(
             stats.week_starts(today), stats.requests_per_week(session, user, today), names
         ),
@@ -484,6 +484,13 @@ def dashboard(request: Request, session: DB, context: Context, user: CurrentUser
         charts.within_sla(stats.within_sla(session, user, today), names),
         charts.open_by_age(stats.open_by_age(session, user, today), names),
     ]
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: DB, context: Context, user: CurrentUser) -> HTMLResponse:
+    today = context.today()
+    names = _department_names(session)
+    figures = dashboard_figures(session, user, today, names)
     scope = (
         "alle afdelingen"
         if user.is_admin

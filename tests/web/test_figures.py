@@ -15,8 +15,7 @@ from bot.queue import stats
 from bot.storage import repositories as repo
 from bot.storage.models import User
 from tests.test_storage import store
-from web import charts
-from web.pages import csv_cell
+from web.pages import csv_cell, dashboard_figures
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period starts on Monday 7 September
 
@@ -113,15 +112,8 @@ def test_every_chart_renders_for_a_department_without_requests(
             session, "evi", "a-long-password", role="official", departments=["vergunningen"]
         )
     with sessions() as session:
-        evi, names = user(session, "evi"), {"vergunningen": "Vergunningen"}
-        figures = [
-            charts.requests_per_week(
-                stats.week_starts(today), stats.requests_per_week(session, evi, today), names
-            ),
-            charts.first_response(stats.first_response_hours(session, evi, today), names),
-            charts.within_sla(stats.within_sla(session, evi, today), names),
-            charts.open_by_age(stats.open_by_age(session, evi, today), names),
-        ]
+        names = {"vergunningen": "Vergunningen"}
+        figures = dashboard_figures(session, user(session, "evi"), today, names)
     assert len(stats.week_starts(today)) == stats.PERIOD_WEEKS
     for figure in figures:
         assert "Nog geen gegevens" in figure.svg
