@@ -14,6 +14,7 @@ import pytest
 from babel.dates import format_date
 
 from bot.knowledge import Knowledge
+from bot.learning.masking import MASKING_READY
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop, wait_while_alive
 from tests.rasa_server import TOKEN
@@ -30,6 +31,7 @@ class BotProcess:
 
     def start(self) -> None:
         polls_before = len(self.telegram.calls("getUpdates"))
+        ready_before = self._log_text().count(MASKING_READY)
         self.process = start_wegwijs("bot", self.env, self.log_file)
         wait_while_alive(
             lambda: len(self.telegram.calls("getUpdates")) > polls_before,
@@ -37,6 +39,17 @@ class BotProcess:
             self.log_file,
             "polling Telegram",
         )
+        # Loading deduce (masking) in its thread holds the interpreter for seconds after the
+        # start; a reply sent meanwhile comes in pieces slower than the fake's settle time.
+        wait_while_alive(
+            lambda: self._log_text().count(MASKING_READY) > ready_before,
+            self.process,
+            self.log_file,
+            "ready to mask personal data",
+        )
+
+    def _log_text(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
     def kill(self) -> None:
         """Pull the plug: no clean shutdown, like a crash or a killed container."""
