@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 def settle_needs(interpretation: Interpretation, knowledge: Knowledge) -> Interpretation:
     """The interpretation with the needs the text gives evidence for."""
+    if not interpretation.is_fallback and MULTI_INTENT_SEPARATOR not in interpretation.intent:
+        return interpretation  # one intent: nothing to settle, and no vocabulary to build
     reading = _Reading(interpretation, knowledge)
     if interpretation.is_fallback:
         return reading.choose_between_nested()
