@@ -12,12 +12,16 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import outbox, webhooks
@@ -25,7 +29,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.knowledge import Knowledge
 from bot.learning.masking import MASKING_READY
 from bot.learning.rasa_commands import free_port
-from bot.storage.models import Department, OutboxMessage
+from bot.storage.models import Department, OutboxMessage, utc_now
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.processes import start_wegwijs, stop, wait_until_serving
 from tests.web.world import A, World
@@ -282,3 +286,105 @@ def test_a_second_worker_skips_the_rows_the_first_is_claiming(
             assert outbox.claim(third, channels=[], lease_seconds=60) == []  # all leased
     finally:
         first.close()
+
+
+def test_of_two_claims_that_read_the_same_row_only_the_first_takes_it(world: World) -> None:
+    """SQLite's SELECT takes no lock: a second claim can read a row as due while the first
+    claim's lease on it is not committed yet. Once that commits, the second claim must not
+    take the row as well (on PostgreSQL, SKIP LOCKED skips it at once)."""
+    world.add_request(["room"], chat="1")
+    [row] = _webhooks(world.sessions)
+    with world.sessions() as session:
+        engine = session.get_bind()
+    first_thread, second_read = threading.get_ident(), threading.Event()
+
+    def on_execute(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        if threading.get_ident() != first_thread and "FROM outbox" in statement:
+            second_read.set()
+
+    def second_claim() -> list[int]:
+        with world.sessions.begin() as session:
+            return [r.id for r in outbox.claim(session, channels=[], lease_seconds=60)]
+
+    event.listen(engine, "after_cursor_execute", on_execute)
+    first = world.sessions()
+    try:
+        with ThreadPoolExecutor(1) as pool, first.begin():
+            mine = [r.id for r in outbox.claim(first, channels=[], lease_seconds=60)]
+            theirs = pool.submit(second_claim)
+            assert second_read.wait(10)  # it has read the row as due
+            time.sleep(0.2)  # on SQLite: its write now waits for the first claim's commit
+    finally:
+        first.close()
+        event.remove(engine, "after_cursor_execute", on_execute)
+    assert mine == [row.id] and theirs.result() == []
+    assert _webhooks(world.sessions)[0].attempts == 1
+
+
+async def _run_once(worker: DeliveryWorker) -> int:
+    try:
+        return await worker.run_once()
+    finally:
+        await worker._http.aclose()
+
+
+def test_a_worker_whose_lease_ran_out_while_claiming_sends_nothing(
+    world: World, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim that commits late (waiting for SQLite's write lock on a busy machine) has spent
+    the lease before its worker sends; by then another worker has taken the row over and
+    sent it. The late worker must not send it a second time."""
+    world.add_request(["room"], chat="1")
+    [row] = _webhooks(world.sessions)
+    late = DeliveryWorker(world.sessions, lease_seconds=0.5)
+    other = DeliveryWorker(world.sessions, lease_seconds=0.5)
+    claimed, taken_over = threading.Event(), threading.Event()
+    claim = late._claim
+
+    def slow_claim() -> list[Any]:
+        jobs = claim()
+        claimed.set()
+        assert taken_over.wait(10)
+        return jobs
+
+    monkeypatch.setattr(late, "_claim", slow_claim)
+
+    async def scenario() -> None:
+        late_round = asyncio.create_task(_run_once(late))
+        await asyncio.to_thread(claimed.wait, 10)
+        await asyncio.sleep(0.6)  # the late worker's lease runs out
+        assert await _run_once(other) == 1
+        taken_over.set()
+        assert await late_round == 1
+
+    asyncio.run(scenario())
+    assert receiver.accepted_keys() == {row.idempotency_key: 1}
+    [after] = _webhooks(world.sessions)
+    assert after.delivered_at is not None and after.attempts == 2
+
+
+def test_a_worker_that_lost_its_row_before_sending_leaves_it_alone(
+    world: World, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever held a worker up between its claim and its send beyond the lease (a stall
+    its clock did not see, another host's clock running ahead), once another worker has taken
+    the row over, the first one's renewal misses: it neither sends nor records anything."""
+    world.add_request(["room"], chat="1")
+    [row] = _webhooks(world.sessions)
+    worker = DeliveryWorker(world.sessions, lease_seconds=60)
+    claim = worker._claim
+    theirs: list[OutboxMessage] = []
+
+    def claim_then_lose_the_row() -> list[Any]:
+        jobs = claim()
+        with world.sessions.begin() as session:  # another worker, a lease later
+            later = utc_now() + timedelta(seconds=61)
+            theirs.extend(outbox.claim(session, channels=[], lease_seconds=60, now=later))
+        return jobs
+
+    monkeypatch.setattr(worker, "_claim", claim_then_lose_the_row)
+    assert asyncio.run(_run_once(worker)) == 1
+    assert receiver.calls() == []
+    [after] = _webhooks(world.sessions)
+    assert [r.id for r in theirs] == [row.id] and after.locked_until == theirs[0].locked_until
+    assert after.delivered_at is None and after.last_error is None and after.attempts == 2

@@ -1,14 +1,18 @@
 """The outbox: what must be delivered is written in the same transaction as the change it
-reports; workers claim rows with SKIP LOCKED, so two processes never send the same row."""
+reports; workers claim rows with SKIP LOCKED, so two processes never send the same row.
+
+A claimed row's lease (`locked_until`) is also its fencing token: every later write by the
+worker (renew, release, mark delivered or failed) is an UPDATE that matches the lease value
+that worker set, so it misses once another worker has taken the row over."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import OutboxMessage, utc_now
@@ -57,42 +61,77 @@ def claim(
     limit: int = 20,
     now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages this worker can deliver and lease them. Rows another
-    worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL); a lease that ran out,
-    because its worker died mid-delivery, makes the row due again."""
+    """Take up to `limit` due messages this worker can deliver and lease them until `now` plus
+    `lease_seconds`. Rows another worker holds are skipped (FOR UPDATE SKIP LOCKED on
+    PostgreSQL); a lease that ran out, because its worker died mid-delivery, makes the row due
+    again. SQLite's SELECT takes no lock, so each lease is set by an UPDATE that checks again
+    that the row is due: of two claims that read the same row, only the first to write gets
+    it."""
     now = now or utc_now()
     deliverable = OutboxMessage.kind == "webhook"
     if channels:
         deliverable = or_(
             deliverable, (OutboxMessage.kind == "resident") & OutboxMessage.channel.in_(channels)
         )
-    rows = list(
+    candidates = list(
         session.scalars(
-            select(OutboxMessage)
-            .where(
-                deliverable,
-                OutboxMessage.delivered_at.is_(None),
-                OutboxMessage.gave_up_at.is_(None),
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-            )
+            select(OutboxMessage.id)
+            .where(deliverable, *_due(now))
             .order_by(OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
-    for row in rows:
-        row.locked_until = now + timedelta(seconds=lease_seconds)
-        row.attempts += 1
-    return rows
+    until = now + timedelta(seconds=lease_seconds)
+    taken = [
+        message_id
+        for message_id in candidates
+        if _hits(
+            session,
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, *_due(now))
+            .values(locked_until=until, attempts=OutboxMessage.attempts + 1),
+        )
+    ]
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(taken))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
-def mark_delivered(session: Session, message_id: int) -> None:
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.delivered_at = utc_now()
-        message.locked_until = None
-        message.last_error = None
+def renew(
+    session: Session, message_id: int, leased_until: datetime, lease_seconds: float
+) -> datetime | None:
+    """Extend this worker's lease just before it sends: a fresh lease for the send, and the
+    check that the row is still this worker's. Returns the new lease (the token from now on),
+    or None if another worker has taken the row over or it is done."""
+    until = utc_now() + timedelta(seconds=lease_seconds)
+    renewed = _hits(
+        session,
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.locked_until == leased_until,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.gave_up_at.is_(None),
+        )
+        .values(locked_until=until),
+    )
+    return until if renewed else None
+
+
+def mark_delivered(session: Session, message_id: int, leased_until: datetime) -> bool:
+    """Record the delivery, if the row is still this worker's (False if it is not)."""
+    return _hits(
+        session,
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.locked_until == leased_until)
+        .values(delivered_at=utc_now(), locked_until=None, last_error=None),
+    )
 
 
 def release(session: Session, message_id: int, leased_until: datetime) -> None:
@@ -106,19 +145,29 @@ def release(session: Session, message_id: int, leased_until: datetime) -> None:
 
 
 def mark_failed(
-    session: Session, message_id: int, error: str, retry_seconds: Sequence[float]
-) -> None:
-    """Record why it failed and when to try again, or give up after the last step."""
-    message = session.get(OutboxMessage, message_id)
+    session: Session,
+    message_id: int,
+    leased_until: datetime,
+    error: str,
+    retry_seconds: Sequence[float],
+) -> bool:
+    """Record why it failed and when to try again, or give up after the last step; only if
+    the row is still this worker's (False if it is not)."""
+    mine = _hits(
+        session,
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.locked_until == leased_until)
+        .values(locked_until=None, last_error=error[:2000]),
+    )
+    message = session.get(OutboxMessage, message_id, populate_existing=True) if mine else None
     if message is None:
-        return
-    message.last_error = error[:2000]
-    message.locked_until = None
+        return False
     step = message.attempts - 1
     if step >= len(retry_seconds):
         message.gave_up_at = utc_now()
     else:
         message.next_attempt_at = utc_now() + timedelta(seconds=retry_seconds[step])
+    return True
 
 
 def resend(session: Session, message_id: int) -> None:
@@ -142,3 +191,19 @@ def failing(session: Session, limit: int = 200) -> list[OutboxMessage]:
             .limit(limit)
         )
     )
+
+
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    """A row any worker may take at `now`: not done, its time come, and no live lease."""
+    return [
+        OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.gave_up_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    ]
+
+
+def _hits(session: Session, statement: Update) -> bool:
+    """Run a one-row UPDATE; did it match the row?"""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount == 1

@@ -3,7 +3,12 @@
 Messages to residents go through the channel that knows them (Telegram, or the terminal chat
 in this process); webhook calls go to the department's URL. A failure is recorded with its
 reason and retried later; a worker that dies mid-delivery leaves a lease that runs out, after
-which any worker sends the row again (receivers de-duplicate on the idempotency key)."""
+which any worker sends the row again (receivers de-duplicate on the idempotency key).
+
+A live worker sends a row only within its lease: it renews the lease just before sending
+(which fails if another worker has taken the row over), bounds the send by that lease, and
+records the outcome only while the row is still its own (see outbox: the lease is the
+fencing token)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -37,7 +42,7 @@ class _Job:
     payload: dict
     url: str | None
     secret: str | None
-    leased_until: datetime
+    leased_until: datetime  # this worker's lease, and the token its writes to the row match
 
 
 class DeliveryWorker:
@@ -95,24 +100,47 @@ class DeliveryWorker:
             await self._http.aclose()
 
     async def run_once(self) -> int:
-        """Deliver what is due now; return how many were tried."""
+        """Deliver what is due now; return how many were claimed."""
+        # The budget starts before the claim: waiting for the database's write lock (SQLite
+        # has one writer) spends the lease. Past half of it, leave the rest to other workers.
+        started = time.monotonic()
         jobs = await asyncio.to_thread(self._claim)
-        # Past half the lease, leave the rest: once the lease runs out another worker may
-        # take those rows, and a message must not go out twice.
-        send_until = time.monotonic() + self.lease_seconds / 2
         for index, job in enumerate(jobs):
-            if time.monotonic() > send_until:
+            if time.monotonic() > started + self.lease_seconds / 2:
                 await asyncio.to_thread(self._release, jobs[index:])
                 break
-            try:
-                await self._deliver(job)
-            except Exception as error:
-                reason = f"{type(error).__name__}: {error}"
-                log.warning("delivery %s (%s) failed: %s", job.id, job.kind, reason)
-                await asyncio.to_thread(self._finish, job.id, reason)
-            else:
-                await asyncio.to_thread(self._finish, job.id, None)
+            await self._send(job)
         return len(jobs)
+
+    async def _send(self, claimed: _Job) -> None:
+        """Renew the lease, send within it, record the outcome. A worker that stalled (a slow
+        commit, a busy machine) may have lost the row to another worker once its lease ran
+        out: the renewal then misses, and this worker leaves the row alone."""
+        renewing = time.monotonic()
+        job = await asyncio.to_thread(self._renew, claimed)
+        if job is None:
+            log.info("delivery %s (%s) was taken over by another worker", claimed.id, claimed.kind)
+            return
+        # The renewed lease lasts at least until renewing + lease_seconds. The send must end
+        # by three quarters of that, which leaves the last quarter to record the outcome.
+        left = renewing + self.lease_seconds * 0.75 - time.monotonic()
+        if left < self.lease_seconds / 4:  # the renewal itself took too long
+            await asyncio.to_thread(self._release, [job])
+            return
+        error: str | None = None
+        deadline = asyncio.timeout(left)
+        try:
+            async with deadline:
+                await self._deliver(job)
+        except Exception as failure:
+            error = (
+                "TimeoutError: not sent within the lease"
+                if deadline.expired()
+                else f"{type(failure).__name__}: {failure}"
+            )
+            log.warning("delivery %s (%s) failed: %s", job.id, job.kind, error)
+        if not await asyncio.to_thread(self._finish, job, error):
+            log.warning("delivery %s: lease lost before the outcome was recorded", job.id)
 
     def _claim(self) -> list[_Job]:
         with self.sessions.begin() as session:
@@ -146,14 +174,19 @@ class DeliveryWorker:
             await webhooks.post(self._http, job.url, job.secret, job.payload, job.key)
         # A department whose webhook was removed meanwhile: the queue is the delivery.
 
+    def _renew(self, job: _Job) -> _Job | None:
+        with self.sessions.begin() as session:
+            until = outbox.renew(session, job.id, job.leased_until, self.lease_seconds)
+        return None if until is None else replace(job, leased_until=until)
+
     def _release(self, jobs: list[_Job]) -> None:
         with self.sessions.begin() as session:
             for job in jobs:
                 outbox.release(session, job.id, job.leased_until)
 
-    def _finish(self, message_id: int, error: str | None) -> None:
+    def _finish(self, job: _Job, error: str | None) -> bool:
+        """Record the outcome; False if the row is no longer this worker's."""
         with self.sessions.begin() as session:
             if error is None:
-                outbox.mark_delivered(session, message_id)
-            else:
-                outbox.mark_failed(session, message_id, error, self.retry_seconds)
+                return outbox.mark_delivered(session, job.id, job.leased_until)
+            return outbox.mark_failed(session, job.id, job.leased_until, error, self.retry_seconds)
