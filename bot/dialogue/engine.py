@@ -13,6 +13,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot.dialogue import confirmation
+from bot.dialogue.confirmation import Answer, readable
 from bot.dialogue.presentation import format_value, need_label, need_list
 from bot.dialogue.slots import fill_from_entities
 from bot.dialogue.state import ConversationState, Phase
@@ -31,9 +33,6 @@ CANCEL_CONFIDENCE = 0.85
 GUESS_CONFIDENCE = 0.1
 CONTACT_KEYS = ("name", "phone", "email")
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
-EDIT_WORDS = {"wijzig", "wijzigen", "aanpassen", "veranderen", "change", "edit"}
-YES_WORDS = {"ja", "ja graag", "jawel", "versturen", "verstuur", "yes", "send", "ok", "oké", "oke"}
-NO_WORDS = {"nee", "neen", "no", "nope"}
 
 
 class Action(StrEnum):
@@ -179,6 +178,10 @@ class DialogueEngine:
             )
             self._resume(state, out)
             return
+        if not readable(text):  # only emoji, punctuation or another script: nothing to read
+            out.replies.append(self._say(state, "unreadable_message"))
+            self._resume(state, out)
+            return
         interpretation = turn.interpretation
         entities = merge_entities(interpretation.entities if interpretation else (), text)
         if state.phase == Phase.ASKING:
@@ -295,15 +298,14 @@ class DialogueEngine:
         turn: Turn,
         out: Outcome,
     ) -> None:
-        lowered = text.strip().lower().rstrip("!.")
+        said = confirmation.answer(text, interpretation, self.knowledge)
         intent = interpretation.intent if interpretation else None
-        if lowered in EDIT_WORDS:
+        sure = interpretation is not None and interpretation.confidence >= CANCEL_CONFIDENCE
+        if said in (Answer.EDIT, Answer.NO):
             self._edit_menu(state, out)
-        elif state.phase == Phase.CONFIRM and (intent == "affirm" or lowered in YES_WORDS):
+        elif state.phase == Phase.CONFIRM and said is Answer.YES:
             out.action = Action.SUBMIT
-        elif intent == "deny" or lowered in NO_WORDS:
-            self._edit_menu(state, out)
-        elif intent == "cancel":
+        elif intent == "cancel" and sure:
             self._cancel(state, out)
         elif interpretation and (
             new := [n for n in self._needs_in(interpretation) if n not in state.needs]
@@ -324,11 +326,10 @@ class DialogueEngine:
         turn: Turn,
         out: Outcome,
     ) -> None:
-        lowered = text.strip().lower().rstrip("!.")
-        intent = interpretation.intent if interpretation else None
-        if intent == "affirm" or lowered in YES_WORDS:
+        said = confirmation.answer(text, interpretation, self.knowledge)
+        if said is Answer.YES:
             out.action = Action.HANDOVER
-        elif intent == "deny" or lowered in NO_WORDS:
+        elif said is Answer.NO:
             out.replies.append(self._say(state, "try_again"))
             self._ask(state, self._current_question(state), out)
         else:  # one more attempt at the answer itself

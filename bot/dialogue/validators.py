@@ -19,12 +19,14 @@ from email_validator import EmailNotValidError, validate_email
 
 from bot.knowledge import Question
 from bot.nlu.dates import DateProblem, parse_date
-from bot.nlu.values import parse_amount, parse_integer, parse_time
+from bot.nlu.times import ends_after, pick_end, time_candidates
+from bot.nlu.values import parse_amount, parse_integer
 
 SKIP_WORDS = {
     "overslaan", "skip", "-", "geen", "nee", "no", "none", "n.v.t.", "nvt", "liever niet",
     "rather not", "niet", "heb ik niet", "geen idee",
 }  # fmt: skip
+_TIME = re.compile(r"\d\d:\d\d")
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def still_consistent(question: Question, answers: dict[str, Any]) -> bool:
     value, rules = answers.get(question.key), question.validation
     if value is None:
         return True
-    if (other := answers.get(rules.get("after") or "")) and value <= other:
-        return False  # "HH:MM" strings compare like the times they are
+    if (other := answers.get(rules.get("after") or "")) and not _is_after(value, other):
+        return False
     if (other := answers.get(rules.get("not_before") or "")) and value < other:
         return False  # ISO dates compare like the dates they are
     if (limit := rules.get("max_days_after")) and (other := answers.get(limit["key"])):
@@ -108,14 +110,26 @@ def _date(text: str, rules: dict[str, Any], answers: dict[str, Any], today: date
     return value.isoformat()
 
 
+def _is_after(value: str, other: str) -> bool:
+    """Whether one stored answer lies after another: "HH:MM" times as `_time` accepts them
+    (an end before 06:00 ends the next day), other values (ISO dates) as they compare."""
+    if _TIME.fullmatch(value) and _TIME.fullmatch(other):
+        return ends_after(time.fromisoformat(value), time.fromisoformat(other))
+    return value > other
+
+
 def _time(text: str, rules: dict[str, Any], answers: dict[str, Any]) -> str:
-    value = parse_time(text)
-    if value is None:
+    """A time as "HH:MM". After a start time an open reading ("8 uur") takes the half of
+    the day that ends soonest after it, and an end before 06:00 ends the next day
+    ("van 22:00 tot 2 uur"); see bot/nlu/times.py."""
+    candidates = time_candidates(text)
+    if not candidates:
         raise Invalid("time_unreadable")
-    if (other_key := rules.get("after")) and answers.get(other_key):
-        other = time.fromisoformat(answers[other_key])
-        if value <= other:
-            raise Invalid("time_not_after", {"other": other.strftime("%H:%M")})
+    if not ((other_key := rules.get("after")) and answers.get(other_key)):
+        return candidates[0].strftime("%H:%M")
+    other = time.fromisoformat(answers[other_key])
+    if (value := pick_end(candidates, other)) is None:
+        raise Invalid("time_not_after", {"other": other.strftime("%H:%M")})
     return value.strftime("%H:%M")
 
 

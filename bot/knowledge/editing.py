@@ -406,6 +406,8 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
         "month": "februari",
         "other": "14-11-2026",
         "days": "14",
+        "weekday": "maandag",
+        "given": "zondag",
     },
     "en": {
         "department": "Permits",
@@ -418,9 +420,14 @@ EXAMPLE_VALUES: dict[str, dict[str, str]] = {
         "status": "being handled",
         "message": "We have looked at your request and have one more question.",
         "month": "February",
+        "weekday": "Monday",
+        "given": "Sunday",
     },
 }
-EXAMPLE_OVERRIDES = {"time_not_after": {"other": "14:00"}}
+EXAMPLE_OVERRIDES = {
+    "time_not_after": {"other": "14:00"},
+    "date_weekday_mismatch": {"date": "7 juni 2027"},
+}
 
 
 class _Examples(dict[str, str]):

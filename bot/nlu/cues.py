@@ -38,14 +38,23 @@ def _same_word(typed: str, known: str) -> bool:
     )
 
 
-def mentions(text: str, vocabulary: Iterable[str]) -> str | None:
-    """The first vocabulary entry (one or more words) that occurs in `text`, or None."""
+def mentions(text: str, vocabulary: Iterable[str], *, exact: bool = False) -> str | None:
+    """The first vocabulary entry (one or more words) that occurs in `text`, or None.
+    `exact` matches whole words only: for short words such as "ja", which would otherwise
+    also be found in "januari"."""
     typed = words(text)
+    same = str.__eq__ if exact else _same_word
     for entry in vocabulary:
         wanted = words(entry)
         if not wanted:
             continue
         for start in range(len(typed) - len(wanted) + 1):
-            if all(_same_word(typed[start + i], w) for i, w in enumerate(wanted)):
+            if all(same(typed[start + i], w) for i, w in enumerate(wanted)):
                 return entry
     return None
+
+
+def is_one_of(text: str, vocabulary: Iterable[str]) -> bool:
+    """Whether the whole message is one of the entries ("Ja!", "oké")."""
+    typed = words(text)
+    return bool(typed) and any(words(entry) == typed for entry in vocabulary)

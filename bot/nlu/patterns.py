@@ -13,8 +13,10 @@ from bot.nlu.values import find_amounts, find_people, find_times
 
 def pattern_entities(text: str) -> list[Entity]:
     found: list[Entity] = []
-    for _, (start, end) in find_times(text):
-        found.append(Entity("time", text[start:end], text[start:end], start, end))
+    for value, (start, end) in find_times(text):
+        # The value as read in context: in "van 8 tot 11 's avonds" the 8 is 20:00, which
+        # the span "8" on its own would no longer say.
+        found.append(Entity("time", value.strftime("%H:%M"), text[start:end], start, end))
     for value, (start, end) in find_amounts(text):
         found.append(Entity("amount", value, text[start:end], start, end))
     for value, (start, end) in find_people(text):

@@ -8,10 +8,8 @@ from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
 
-_CLOCK = re.compile(r"(?<![\d€])([01]?\d|2[0-3])[:.]([0-5]\d)(?!\d)")
-_HOUR_WORD = re.compile(r"(?<![\d€])([01]?\d|2[0-3])\s*(uur|u|h)\b", re.IGNORECASE)
-_AM_PM = re.compile(r"(?<![\d€])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*(am|pm)\b", re.IGNORECASE)
-_BARE_HOUR = re.compile(r"^\s*([01]?\d|2[0-3])\s*$")
+from bot.nlu.times import find_readings, time_candidates
+
 _INTEGER = re.compile(r"(?<![\d.,])(-?\s?\d{1,3}(?:\.\d{3})+|-?\s?\d+)(?![\d,]|\.\d)")
 _AMOUNT = re.compile(
     r"(?P<neg>-|min(?:us)?\s)?\s*(?:€|eur(?:o)?\b)?\s*(?P<neg2>-)?\s*"
@@ -29,29 +27,14 @@ _EURO_MARKED = re.compile(
 
 
 def find_times(text: str) -> list[tuple[time, tuple[int, int]]]:
-    """Every clock time in `text` with its span, in order of appearance."""
-    found: list[tuple[time, tuple[int, int]]] = []
-    for match in _CLOCK.finditer(text):
-        found.append((time(int(match.group(1)), int(match.group(2))), match.span()))
-    for match in _HOUR_WORD.finditer(text):
-        found.append((time(int(match.group(1))), match.span()))
-    for match in _AM_PM.finditer(text):
-        hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "pm" else 0)
-        found.append((time(hour, int(match.group(2) or 0)), match.span()))
-    unique: list[tuple[time, tuple[int, int]]] = []
-    for value, span in sorted(found, key=lambda item: item[1]):
-        if not any(span[0] < other[1] and other[0] < span[1] for _, other in unique):
-            unique.append((value, span))
-    return unique
+    """Every clock time in `text` with its span, in order of appearance: "19.30", "half
+    drie", "kwart voor negen 's avonds", "11:30 pm" (how a time is read: bot/nlu/times.py)."""
+    return [(reading.value, reading.span) for reading in find_readings(text)]
 
 
 def parse_time(text: str) -> time | None:
-    """The first clock time in `text`; a bare hour ("14") counts as 14:00."""
-    if times := find_times(text):
-        return times[0][0]
-    if match := _BARE_HOUR.match(text):
-        return time(int(match.group(1)))
-    return None
+    """The first clock time in `text`; a bare hour ("14", "om acht") counts as that hour."""
+    return candidates[0] if (candidates := time_candidates(text)) else None
 
 
 def parse_integer(text: str) -> int | None:

@@ -108,10 +108,76 @@ def test_invalid_answers_explain_and_offer_a_person_after_three(knowledge: Knowl
     assert first.replies[0].text.startswith("31 februari bestaat niet.")
     second = chat.text("1 januari 2020")
     assert "al voorbij" in second.replies[0].text
-    third = chat.text("😀😀😀")
+    third = chat.text("geen flauw idee")
     assert chat.state.phase == Phase.HANDOVER_OFFER
     assert "handover:yes" in chat.button_data(third)
     assert chat.press("handover:yes").action == Action.HANDOVER
+
+
+def _at_summary(knowledge: Knowledge) -> Chat:
+    chat = Chat(knowledge)
+    text = "Ik wil zaterdag 12 december een zaal voor 40 mensen in Centrum"
+    chat.text(text, "request_room", 0.97, date="zaterdag 12 december", people="40")
+    for answer in ["Centrum", "van 14:00 tot 17:00", "Repair café", "Jan Jansen", "0612345678"]:
+        chat.text(answer)
+    chat.press("skip")
+    assert chat.state.phase == Phase.CONFIRM, chat.asked
+    return chat
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "submits"),
+    [
+        ("ja", "affirm", 0.99, True),
+        ("Ja!", "greet", 0.3, True),  # the word alone is enough, whatever the model says
+        ("oké", "affirm", 0.5, True),
+        ("ja hoor, stuur maar op", "affirm", 0.9, True),
+        ("yes please send it", "affirm", 0.95, True),
+        ("ja hoor, stuur maar op", "affirm", 0.6, False),  # the model is not sure
+        ("klinkt prima eigenlijk", "greet", 0.9, False),  # a yes word, but not affirm
+        ("👍", "affirm", 0.68, False),  # no word at all
+        ("👎", "affirm", 0.68, False),
+        ("❌", "affirm", 0.68, False),
+        ("?", "affirm", 0.68, False),
+        ("...", "affirm", 0.68, False),
+        ("/", "affirm", 0.68, False),
+        ("\x01\x02", "affirm", 0.68, False),
+        ("שלום", "affirm", 0.68, False),
+        ("asdfgh qwerty", "affirm", 0.85, False),  # affirm, but no yes word
+        ("januari", "affirm", 0.9, False),  # "ja" is not a word in it
+        ("ja nee weet niet", "affirm", 0.9, False),  # yes and no at once
+    ],
+)
+def test_only_a_clear_yes_sends_the_request(
+    knowledge: Knowledge, text: str, intent: str, confidence: float, submits: bool
+) -> None:
+    chat = _at_summary(knowledge)
+    outcome = chat.text(text, intent, confidence)
+    assert (outcome.action == Action.SUBMIT) is submits
+    if not submits:  # the choice is shown again, nothing given is lost
+        assert chat.state.phase in (Phase.CONFIRM, Phase.EDIT_MENU)
+        assert chat.state.answers["people"] == 40
+        assert any(reply.buttons for reply in outcome.replies)
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "?!", "…", "שלום"])
+def test_a_message_without_words_is_not_read_as_an_answer(knowledge: Knowledge, text: str) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal nodig", "request_room")
+    outcome = chat.text(text, "affirm", 0.68)
+    assert "kan ik niet lezen" in outcome.replies[0].text
+    assert chat.state.phase == Phase.ASKING and chat.state.current == "date"
+    assert chat.state.tries == 0 and len(outcome.replies) == 2  # and the question again
+
+
+def test_garbage_at_the_handover_offer_hands_nothing_over(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.text("zaal nodig", "request_room")
+    for _ in range(3):
+        chat.text("nonsense")
+    assert chat.state.phase == Phase.HANDOVER_OFFER
+    assert chat.text("🙂", "affirm", 0.68).action is None
+    assert chat.text("ja graag", "affirm", 0.97).action == Action.HANDOVER
 
 
 def test_declining_the_handover_asks_again(knowledge: Knowledge) -> None:
