@@ -125,8 +125,13 @@ class DialogueEngine:
     def _button(self, state: ConversationState, turn: Turn, out: Outcome) -> None:
         kind, _, value = (turn.button or "").partition(":")
         question = self._current_question(state)
+        # Button data comes back from the resident's client: anything unknown (an old
+        # button, a need or question removed since, forged data) is an expired button.
+        needs = [n for n in value.split(",") if n in self.knowledge.needs]
+        editable = {q.key for q in self.knowledge.questions_for(state.needs)}
+        if (kind == "need" and not needs) or (kind == "edit" and value not in editable):
+            kind = "expired"
         if kind == "need":
-            needs = [n for n in value.split(",") if n in self.knowledge.needs]
             entities = [Entity.from_dict(e) for e in state.carry_entities]
             self._start(state, needs, entities, state.carry_text, turn.known_contact, out)
         elif kind == "intent":

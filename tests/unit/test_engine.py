@@ -170,6 +170,15 @@ def test_a_message_without_words_is_not_read_as_an_answer(knowledge: Knowledge, 
     assert chat.state.tries == 0 and len(outcome.replies) == 2  # and the question again
 
 
+@pytest.mark.parametrize("data", ["need:", "need:rocket", "need:,,", "edit:unknown", "edit:"])
+def test_unknown_button_data_is_an_expired_button(knowledge: Knowledge, data: str) -> None:
+    chat = _at_summary(knowledge)
+    outcome = chat.press(data)
+    assert outcome.action is None and chat.state.needs == ["room"]
+    assert chat.state.phase == Phase.CONFIRM and chat.state.answers["people"] == 40
+    assert outcome.replies[0].text == knowledge.text("button_expired", "nl")
+
+
 def test_garbage_at_the_handover_offer_hands_nothing_over(knowledge: Knowledge) -> None:
     chat = Chat(knowledge)
     chat.text("zaal nodig", "request_room")
