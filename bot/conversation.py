@@ -73,6 +73,8 @@ class ConversationService:
     ) -> list[Reply]:
         """Process one turn and return what to show the resident. `deliver` sends the
         replies while this resident's next message still waits, so replies keep their order."""
+        if turn.text:  # NUL cannot be stored (PostgreSQL refuses it) and means nothing
+            turn.text = turn.text.replace("\x00", "")
         async with self._locks[(sender.channel, sender.external_id)]:
             if turn.text and turn.text.strip() and len(turn.text) <= self.max_message_length:
                 turn.interpretation = await self._interpret(turn.text)

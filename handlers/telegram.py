@@ -7,6 +7,7 @@ import logging
 
 from telegram import (
     BotCommand,
+    ChatType,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -58,14 +59,16 @@ def build_application(service: ConversationService, token: str, api_base_url: st
         .build()
     )
     application.bot_data["service"] = service
-    application.add_handler(CommandHandler(list(COMMANDS), on_command))
-    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    # Residents only, in their private chat with the bot, and new messages only: the bot
+    # stays silent in groups (and keeps no "resident" for one), and an edited message is no
+    # new answer to whatever question is open now.
+    new_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=new_private))
+    application.add_handler(MessageHandler(new_private & filters.COMMAND, on_unknown_command))
     application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(new_private & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(
-        MessageHandler(
-            ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, on_media
-        )
+        MessageHandler(new_private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_media)
     )
     application.add_error_handler(on_error)
     return application
@@ -171,6 +174,8 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        return  # the bot sends no buttons to groups; a forwarded one does nothing there
     try:  # a pressed keyboard is spent; removing it keeps old buttons from being pressed
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -200,10 +201,29 @@ def test_bad_input_gets_a_friendly_answer_and_nothing_is_lost(
         replies = telegram.wait_for_reply(1007, after=before, count=2)
         assert "niet lezen" in replies[0]["text"]
         assert resident.question_in(replies[-1]) == "date"
+    # A date sent in a group, and an earlier message edited into a date, are no answers:
+    # the date question stays open.
+    person = {"id": 1007, "is_bot": False, "first_name": "Test"}
+    group = {"id": -100123, "type": "group", "title": "Buurtapp"}
+    telegram.send_raw_update(
+        {"message": {"message_id": 1, "from": person, "chat": group, "date": int(time.time()),
+                     "text": "zaterdag 19 december"}}
+    )  # fmt: skip
+    first = telegram.bot_messages(1007)[0]
+    telegram.send_raw_update(
+        {"edited_message": {"message_id": 1, "from": person, "chat": first["chat"],
+                            "date": int(time.time()), "edit_date": int(time.time()),
+                            "text": "zaterdag 19 december"}}
+    )  # fmt: skip
     replies = resident.say("x" * 10_000)
     assert "erg lang" in replies[0]["text"]
+    replies = resident.say("👍👍")
+    assert "kan ik niet lezen" in replies[0]["text"]
+    assert resident.question_in(replies[-1]) == "date"
     replies = resident.say("31 februari")
     assert "31 februari bestaat niet" in replies[-1]["text"]
+    to_group = [c for c in telegram.calls("sendMessage") if c["params"].get("chat_id") == -100123]
+    assert to_group == []
     replies = resident.say(dutch(future_saturday()))
     replies = resident.say("14:00")
     replies = resident.say("13:00")
@@ -214,7 +234,7 @@ def test_bad_input_gets_a_friendly_answer_and_nothing_is_lost(
     assert "Kies een van de knoppen" in replies[-1]["text"]
     resident.press("choice:West")
     html = "<b>Repair</b> café'; DROP TABLE requests; --"
-    replies = resident.say(html)
+    replies = resident.say(html + "\x00")  # PostgreSQL cannot store NUL: it is left out
     assert resident.question_in(replies[-1]) == "name"
     summary = resident.answer_all(CONTACT, replies)[-1]["text"]
     assert html in summary and "40" in summary
