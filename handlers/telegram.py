@@ -7,11 +7,11 @@ import logging
 
 from telegram import (
     BotCommand,
-    ChatType,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,

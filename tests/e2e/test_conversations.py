@@ -233,6 +233,9 @@ def test_bad_input_gets_a_friendly_answer_and_nothing_is_lost(
     replies = resident.say("18:00")
     assert resident.question_in(replies[-1]) == "neighbourhood"  # people was already known
     replies = resident.say("🎉🎉🎉")
+    assert "kan ik niet lezen" in replies[0]["text"]
+    assert resident.question_in(replies[-1]) == "neighbourhood"
+    replies = resident.say("ergens")
     assert "Kies een van de knoppen" in replies[-1]["text"]
     resident.press("choice:West")
     html = "<b>Repair</b> café'; DROP TABLE requests; --"
