@@ -168,7 +168,10 @@ def test_the_admin_api(world: World) -> None:
         costs = next(i for i in intents if i["name"] == "faq_costs")
         assert costs["kind"] == "faq" and costs["examples"] >= 2 and costs["cv_f1"] is None
 
-        texts = ["Hoeveel kost een [partytent](item) huren?", "Kost lenen iets?"]
+        texts = [
+            "Hoeveel kost een [partytent](item) huren?",
+            "Wat kost de huur van de grote zaal op een zondag?",
+        ]
         added = client.post(
             "/api/admin/intents/faq_costs/examples", json={"texts": texts}, headers=token
         )
