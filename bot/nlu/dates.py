@@ -145,6 +145,7 @@ _SIMPLE = {
     "vandaag": 0, "today": 0, "morgen": 1, "tomorrow": 1, "overmorgen": 2,
     "day after tomorrow": 2,
 }  # fmt: skip
+_BARE_NUMBER = re.compile(r"\d{1,4}(?:e|ste|de|st|nd|rd|th)?\.?")
 _SIMPLE_PATTERN = re.compile(r"\b(" + "|".join(sorted(_SIMPLE, key=len, reverse=True)) + r")\b")
 # "de dag voor Koningsdag", "twee dagen na Pasen", "the day after Christmas"
 _ENGLISH_WEEKDAYS = {
@@ -280,6 +281,10 @@ def parse_date(text: str, today: date) -> date:
     """The first date in `text`, relative to `today`; raises DateProblem when there is none,
     or when the text names a period or a recurring date rather than one day."""
     lowered = " ".join(text.lower().split())
+    if _BARE_NUMBER.fullmatch(lowered):
+        # "5" alone says no month: dateparser makes it the 5th of this month, and a number
+        # the model took for a date ("5 tafels") would become a pick-up date.
+        raise DateProblem("date_unreadable", {})
     if _RECURRING.search(lowered):
         raise DateProblem("date_recurring", {})
     if (match := _DAYS_AROUND.search(lowered)) and (anchor := _anchor(match, lowered, today)):

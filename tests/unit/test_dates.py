@@ -135,6 +135,11 @@ def test_dates_in_everyday_words(text: str, today: date, expected: date) -> None
         ("dit weekend", TUESDAY, "date_vague", {}),
         ("rond Pasen", TUESDAY, "date_vague", {}),
         ("binnenkort", TUESDAY, "date_vague", {}),
+        # a number alone names no month (and is often a quantity the model took for a date)
+        ("5", TUESDAY, "date_unreadable", {}),
+        ("12", TUESDAY, "date_unreadable", {}),
+        ("5e", TUESDAY, "date_unreadable", {}),
+        ("2027", TUESDAY, "date_unreadable", {}),
         # recurring: the bot takes one date
         ("elke dinsdag vanaf januari", TUESDAY, "date_recurring", {}),
         ("iedere eerste zaterdag van de maand", TUESDAY, "date_recurring", {}),
