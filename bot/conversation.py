@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.dialogue.confirmation import readable
 from bot.dialogue.engine import Action, DialogueEngine, Outcome, Reply, Turn
 from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
@@ -76,7 +77,11 @@ class ConversationService:
         if turn.text:  # NUL cannot be stored (PostgreSQL refuses it) and means nothing
             turn.text = turn.text.replace("\x00", "")
         async with self._locks[(sender.channel, sender.external_id)]:
-            if turn.text and turn.text.strip() and len(turn.text) <= self.max_message_length:
+            if (
+                turn.text
+                and readable(turn.text)  # emoji or punctuation alone: the engine won't read it
+                and len(turn.text) <= self.max_message_length
+            ):
                 turn.interpretation = await self._interpret(turn.text)
             replies, unsure = await asyncio.to_thread(self._step, sender, turn)
             if deliver is not None:

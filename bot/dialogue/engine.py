@@ -125,13 +125,10 @@ class DialogueEngine:
     def _button(self, state: ConversationState, turn: Turn, out: Outcome) -> None:
         kind, _, value = (turn.button or "").partition(":")
         question = self._current_question(state)
-        # Button data comes back from the resident's client: anything unknown (an old
-        # button, a need or question removed since, forged data) is an expired button.
-        needs = [n for n in value.split(",") if n in self.knowledge.needs]
-        editable = {q.key for q in self.knowledge.questions_for(state.needs)}
-        if (kind == "need" and not needs) or (kind == "edit" and value not in editable):
+        if not self._known_button(state, kind, value):
             kind = "expired"
         if kind == "need":
+            needs = [n for n in value.split(",") if n in self.knowledge.needs]
             entities = [Entity.from_dict(e) for e in state.carry_entities]
             self._start(state, needs, entities, state.carry_text, turn.known_contact, out)
         elif kind == "intent":
@@ -168,6 +165,15 @@ class DialogueEngine:
         else:
             out.replies.append(self._say(state, "button_expired"))
             self._resume(state, out)
+
+    def _known_button(self, state: ConversationState, kind: str, value: str) -> bool:
+        """Button data comes back from the resident's client: a need or question that does
+        not exist (an old button, one removed since, forged data) is an expired button."""
+        if kind == "need":
+            return any(n in self.knowledge.needs for n in value.split(","))
+        if kind == "edit":
+            return value in {q.key for q in self.knowledge.questions_for(state.needs)}
+        return True
 
     # -- typed messages -----------------------------------------------------------------
 
