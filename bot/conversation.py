@@ -19,9 +19,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialogue.confirmation import readable
-from bot.dialogue.engine import Action, DialogueEngine, Outcome, Reply, Turn
+from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
+from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
 from bot.knowledge import NEED_ORDER, Knowledge
 from bot.knowledge.store import KnowledgeSource
 from bot.learning.inbox import Collector, Unsure, intent_mattered
@@ -79,6 +80,7 @@ class ConversationService:
         async with self._locks[(sender.channel, sender.external_id)]:
             if (
                 turn.text
+                and not turn.command  # a command's argument ("/status WW-…") is no message
                 and readable(turn.text)  # emoji or punctuation alone: the engine won't read it
                 and len(turn.text) <= self.max_message_length
             ):
@@ -132,7 +134,12 @@ class ConversationService:
             turn.known_contact = repo.known_contact(resident)
             if state.reply_to is not None and not repo.open_request(session, state.reply_to):
                 state.reply_to = None  # closed or gone: nothing to reply to any more
-            engine = DialogueEngine(knowledge, self.today, self.max_message_length)
+            engine = DialogueEngine(
+                knowledge,
+                self.today,
+                self.max_message_length,
+                expectations=lambda current: self._expectations(session, current),
+            )
             before = copy.deepcopy(state) if self._is_unsure(interpretation) else None
             outcome = engine.handle(state, turn)
             unsure = self._unsure(before, state, outcome, turn, resident)
@@ -204,7 +211,7 @@ class ConversationService:
                     )
                 ]
             case Action.SHOW_STATUS:
-                return [self._status(session, knowledge, resident, language)]
+                return [self._status(session, knowledge, resident, language, turn.text or "")]
             case Action.ADD_TO_THREAD:
                 request = repo.open_request(session, state.reply_to)
                 if request is None:  # checked before the engine ran; kept for type safety
@@ -215,6 +222,27 @@ class ConversationService:
             case _:
                 return []
 
+    def _expectations(self, session: Session, state: ConversationState) -> list[Expectation]:
+        """Who would answer the request as it stands, and by when: its lead department and
+        the departments of its parts, each with its own service level."""
+        decision = self._route(session, state)
+        departments = repo.departments(session)
+        keys = dict.fromkeys([decision.department, *decision.part_departments.values()])
+        return [
+            Expectation(
+                departments[key].name,
+                add_working_days(self.today(), departments[key].sla_days),
+                departments[key].contact_phone or departments[key].contact_email,
+            )
+            for key in keys
+            if key in departments
+        ]
+
+    def _route(self, session: Session, state: ConversationState) -> RoutingDecision:
+        facts = RequestFacts.from_answers(state.needs, state.answers)
+        fallback = repo.fallback_department(session)
+        return route(repo.routing_rules(session), facts, fallback, NEED_ORDER)
+
     def _store(
         self,
         session: Session,
@@ -224,12 +252,10 @@ class ConversationService:
         *,
         handover: bool,
     ) -> Request:
-        facts = RequestFacts.from_answers(state.needs, state.answers)
-        fallback = repo.fallback_department(session)
         if handover:
-            decision = RoutingDecision(fallback, (), None, {})
+            decision = RoutingDecision(repo.fallback_department(session), (), None, {})
         else:
-            decision = route(repo.routing_rules(session), facts, fallback, NEED_ORDER)
+            decision = self._route(session, state)
         department = repo.departments(session)[decision.department]
         request = repo.create_request(
             session,
@@ -241,6 +267,7 @@ class ConversationService:
             language=state.language,
             conversation_started=conversation.started_at,
             is_handover=handover,
+            urgent=state.urgent,
         )
         session.refresh(request, ["department"])
         actions.record_created(session, request)
@@ -267,9 +294,20 @@ class ConversationService:
         return Reply(text)
 
     def _status(
-        self, session: Session, knowledge: Knowledge, resident: Resident, language: str
+        self,
+        session: Session,
+        knowledge: Knowledge,
+        resident: Resident,
+        language: str,
+        text: str,
     ) -> Reply:
+        """The resident's requests; only the one named, when the message names one."""
         requests = repo.requests_of(session, resident)
+        named = repo.REFERENCE.search(text.upper())
+        if named:
+            requests = [r for r in requests if r.reference == named.group(0)]
+            if not requests:
+                return Reply(knowledge.text("status_unknown", language, reference=named.group(0)))
         if not requests:
             return Reply(knowledge.text("status_none", language))
         lines = [knowledge.text("status_title", language)]
@@ -292,7 +330,7 @@ class ConversationService:
 def _describe(turn: Turn) -> str:
     """What the resident did, as one line for the transcript."""
     if turn.command:
-        return f"/{turn.command}"
+        return f"/{turn.command} {turn.text or ''}".strip()
     if turn.button:
         return f"[knop: {turn.button}]"
     if turn.media:

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.conversation import ConversationService, Sender
 from bot.delivery.worker import DeliveryWorker
-from bot.dialogue.engine import Reply, Turn
+from bot.dialogue.turns import Reply, Turn
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "status", "cancel")
@@ -152,8 +152,9 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    command = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
-    await _respond(update, context, Turn(command=command))
+    first, _, argument = update.effective_message.text.partition(" ")
+    command = first.lstrip("/").split("@")[0].lower()
+    await _respond(update, context, Turn(command=command, text=argument.strip() or None))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

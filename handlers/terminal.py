@@ -11,7 +11,7 @@ import textwrap
 
 from bot.conversation import ConversationService, Sender
 from bot.delivery.worker import DeliveryWorker
-from bot.dialogue.engine import Button, Reply, Turn
+from bot.dialogue.turns import Button, Reply, Turn
 
 COMMANDS = {"start", "help", "status", "cancel"}
 QUIT = {"/quit", "/exit", "/stop", "quit", "exit"}
@@ -29,7 +29,8 @@ def render(reply: Reply) -> tuple[str, list[Button]]:
 def parse_input(line: str, buttons: list[Button]) -> Turn:
     text = line.strip()
     if text.startswith("/") and text[1:].split()[0].lower() in COMMANDS:
-        return Turn(command=text[1:].split()[0].lower())
+        command, _, argument = text[1:].partition(" ")
+        return Turn(command=command.lower(), text=argument.strip() or None)
     if text.isdigit() and 1 <= int(text) <= len(buttons):
         return Turn(button=buttons[int(text) - 1].data)
     for button in buttons:

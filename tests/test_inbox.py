@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
 from bot.conversation import ConversationService, Sender
-from bot.dialogue.engine import Turn
+from bot.dialogue.turns import Turn
 from bot.knowledge import Knowledge, store
 from bot.knowledge.store import KnowledgeSource
 from bot.learning import inbox
@@ -22,6 +22,7 @@ from bot.nlu.interpretation import Interpretation
 from bot.queue import actions
 from bot.storage import repositories as repo
 from bot.storage.models import AuditEntry, Conversation, InboxEntry, TrainingExample, User
+from tests.fakes.nlu import ScriptedNLU, rasa
 from tests.test_queue import TODAY
 from tests.test_storage import store as store_request
 from tests.web.world import PASSWORD, World, bearer
@@ -29,27 +30,6 @@ from tests.web.world import PASSWORD, World, bearer
 MARGIN = 0.2
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 WAIT = 120  # seconds: the first masking in a test run loads deduce (about 12 seconds)
-
-
-def rasa(text: str, *ranking: tuple[str, float], fallback: bool = False) -> Interpretation:
-    """What Rasa's /model/parse answers, as the client reads it. With `fallback`, the
-    FallbackClassifier put nlu_fallback (at its threshold) on top of the ranking."""
-    intents = [{"name": name, "confidence": score} for name, score in ranking]
-    if fallback:
-        intents.insert(0, {"name": "nlu_fallback", "confidence": 0.4})
-    return Interpretation.from_rasa(
-        {"text": text, "intent": intents[0], "intent_ranking": intents, "entities": []}
-    )
-
-
-class ScriptedNLU:
-    """Answers each text with the interpretation the test gave for it."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, Interpretation] = {}
-
-    async def parse(self, text: str) -> Interpretation:
-        return self.answers[text]
 
 
 class Chat:

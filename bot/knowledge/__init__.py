@@ -30,6 +30,9 @@ TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
 # A text "out_of_scope_<topic>" says where a question of that topic goes; the lookup table of
 # the same name holds the topic's words.
 POINTER_PREFIX = "out_of_scope_"
+# A lookup table "question_<key>" holds the words residents use for that question
+# ("begint" for start_time): a correction that uses them changes that answer.
+QUESTION_NAMES_PREFIX = "question_"
 
 
 class KnowledgeError(ValueError):
@@ -126,6 +129,20 @@ class Knowledge:
                     seen.add(question.key)
                     ordered.append(question)
         return ordered + list(self.contact)
+
+    def same_fact(self, question: Question, needs: list[str]) -> list[Question]:
+        """The other questions for these needs that ask the same fact: of the same type and
+        answered first by the same entity (the number of people and of visitors). Dates are
+        not: a loan's pick-up day is often not the day of the event."""
+        if not question.from_entity or question.type == "date" or question.entity_index:
+            return []
+        return [
+            other
+            for other in self.questions_for(needs)
+            if other.key != question.key
+            and (other.from_entity, other.type, other.entity_index)
+            == (question.from_entity, question.type, 0)
+        ]
 
     def question(self, key: str) -> Question:
         for need in self.needs.values():

@@ -38,6 +38,9 @@ TEXT_FILES = {
 RESOURCE_KINDS = ("synonym", "lookup", "regex")
 # Entities the model knows even before an example marks one.
 ENTITIES = ("date", "time", "people", "amount", "quantity", "item", "neighbourhood", "location")
+# Entities the app finds itself with a vocabulary of the same name, not the model: a question
+# can take its answer from them (from_entity) like from the model's.
+APP_ENTITIES = ("activity",)
 ROUTE_ACTION = "action_wegwijs_route"
 
 

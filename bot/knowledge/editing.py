@@ -37,7 +37,7 @@ from bot.knowledge import (
     question_to_dict,
     store,
 )
-from bot.knowledge.bundle import ENTITIES, Bundle, example_key
+from bot.knowledge.bundle import APP_ENTITIES, ENTITIES, Bundle, example_key
 from bot.routing.rules import CONDITION_KEYS, check_conditions
 from bot.storage.models import (
     BotText,
@@ -722,7 +722,7 @@ def question_from_form(key: str, form: QuestionForm, entity_index: int = 0) -> d
         )
     if form.answer_type not in ANSWER_TYPES:
         raise EditError("Kies een soort antwoord.")
-    if form.from_entity and form.from_entity not in ENTITIES:
+    if form.from_entity and form.from_entity not in (*ENTITIES, *APP_ENTITIES):
         raise EditError(f"Onbekende entiteit '{form.from_entity}'.")
     label = _translations(
         form.label_nl,

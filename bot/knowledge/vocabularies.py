@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.knowledge import NEED_ORDER, POINTER_PREFIX, store
+from bot.knowledge import NEED_ORDER, POINTER_PREFIX, QUESTION_NAMES_PREFIX, store
 from bot.knowledge.editing import EditError
 from bot.storage.models import NluResource, User
 
@@ -28,8 +28,41 @@ class Vocabulary:
     purpose: str
 
 
+# The tables the conversation reads words from (bot/dialogue/confirmation.py and context.py).
+DIALOGUE_PURPOSES = {
+    "yes_words": "Woorden die 'ja' zeggen bij een bevestiging (versturen, een medewerker).",
+    "no_words": "Woorden die 'nee' zeggen bij een bevestiging.",
+    "edit_words": "Woorden die bij de samenvatting het wijzigmenu openen.",
+    "person_words": "Zo vragen bewoners om een mens: de bot biedt meteen een medewerker aan.",
+    "already_said_words": (
+        "'Dat zei ik al': nooit een antwoord; de bot verontschuldigt zich en vraagt opnieuw."
+    ),
+    "negation_words": (
+        "Ontkenningen vlak vóór een woord van een behoefte ('niks lenen'): die behoefte gaat eruit."
+    ),
+    "not_needed_words": (
+        "'Niet nodig' vlak na een woord van een behoefte: die behoefte gaat eruit."
+    ),
+    "only_words": "'Alleen' vóór een woord van een behoefte: alleen die behoefte blijft.",
+    "correction_words": (
+        "Woorden waarmee een bewoner een eerder antwoord verbetert ('sorry, de datum moet ...')."
+    ),
+    "activity": (
+        "Wat bewoners organiseren: noemt het eerste bericht er een, dan zijn de vragen naar "
+        "het doel en de activiteit al beantwoord."
+    ),
+}
+
+
 def purpose(name: str) -> str:
     """What the table does, for the admin page."""
+    if name in DIALOGUE_PURPOSES:
+        return DIALOGUE_PURPOSES[name]
+    if name.startswith(QUESTION_NAMES_PREFIX):
+        return (
+            f"Hoe bewoners de vraag '{name.removeprefix(QUESTION_NAMES_PREFIX)}' noemen: een "
+            "verbetering die deze woorden gebruikt, past dat antwoord aan."
+        )
     if name in NEED_ORDER:
         return (
             f"Woorden voor de behoefte '{name}': noemt het model meerdere behoeften, dan blijft "

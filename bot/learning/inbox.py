@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.dialogue.engine import Action, Outcome
 from bot.dialogue.state import ConversationState, Phase
+from bot.dialogue.turns import Action, Outcome
 from bot.knowledge import Knowledge, store
 from bot.knowledge.bundle import example_key
 from bot.knowledge.store import KnowledgeSource

@@ -42,16 +42,25 @@ def mentions(text: str, vocabulary: Iterable[str], *, exact: bool = False) -> st
     """The first vocabulary entry (one or more words) that occurs in `text`, or None.
     `exact` matches whole words only: for short words such as "ja", which would otherwise
     also be found in "januari"."""
-    typed = words(text)
+    found = occurrences(words(text), vocabulary, exact=exact)
+    return found[0][1] if found else None
+
+
+def occurrences(
+    typed: list[str], vocabulary: Iterable[str], *, exact: bool = False
+) -> list[tuple[int, str]]:
+    """Where in the words `typed` the vocabulary's entries occur: (word index, entry), by
+    entry in vocabulary order."""
     same = str.__eq__ if exact else _same_word
+    found = []
     for entry in vocabulary:
         wanted = words(entry)
         if not wanted:
             continue
         for start in range(len(typed) - len(wanted) + 1):
             if all(same(typed[start + i], w) for i, w in enumerate(wanted)):
-                return entry
-    return None
+                found.append((start, entry))
+    return found
 
 
 def is_one_of(text: str, vocabulary: Iterable[str]) -> bool:

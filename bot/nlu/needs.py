@@ -36,6 +36,12 @@ def settle_needs(interpretation: Interpretation, knowledge: Knowledge) -> Interp
     return reading.drop_unevidenced()
 
 
+def is_evidenced(need: str, interpretation: Interpretation, knowledge: Knowledge) -> bool:
+    """Whether the text gives evidence for the need: a word of its vocabulary, or an
+    entity only that need asks for."""
+    return _Reading(interpretation, knowledge).evidenced(need)
+
+
 class _Reading:
     def __init__(self, interpretation: Interpretation, knowledge: Knowledge) -> None:
         self.interpretation = interpretation

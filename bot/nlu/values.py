@@ -7,6 +7,7 @@ from datetime import time
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
+from text_to_num import alpha2digit
 
 from bot.nlu.times import find_readings, time_candidates
 
@@ -37,9 +38,19 @@ def parse_time(text: str) -> time | None:
     return candidates[0] if (candidates := time_candidates(text)) else None
 
 
+# Languages whose number words are read ("zo'n twintig", "about thirty").
+NUMBER_WORD_LANGUAGES = ("nl", "en")
+
+
 def parse_integer(text: str) -> int | None:
-    """The first whole number in `text` ("ongeveer 40", "1.000"), or None."""
+    """The first whole number in `text` ("ongeveer 40", "1.000", "een man of vijftien"), or
+    None. Number words are read by text2num; small ones ("twee", "een") stay words, as the
+    article "een" must."""
     match = _INTEGER.search(text)
+    for language in NUMBER_WORD_LANGUAGES:
+        if match:
+            break
+        match = _INTEGER.search(alpha2digit(text, language))
     if not match:
         return None
     return int(match.group(1).replace(".", "").replace(" ", ""))

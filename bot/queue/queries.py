@@ -28,6 +28,10 @@ class QueueFilter:
     include_closed: bool = False
 
 
+# Urgent requests first, then the soonest due.
+QUEUE_ORDER = (Request.urgent.desc(), Request.due_at, Request.id)
+
+
 def visible_to(user: User) -> ColumnElement[bool]:
     """Admins see all; officials see their departments' requests, as lead or co-department."""
     if user.is_admin:
@@ -58,18 +62,16 @@ def queue(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Request], int]:
-    """One page of the queue, soonest due first, and the total that matches."""
+    """One page of the queue, urgent first, then soonest due, and the total that matches."""
     query = _filtered(user, filters, today)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        _with_details(query.order_by(Request.due_at, Request.id).offset(offset).limit(limit))
-    )
+    rows = session.scalars(_with_details(query.order_by(*QUEUE_ORDER).offset(offset).limit(limit)))
     return list(rows), total
 
 
 def all_matching(session: Session, user: User, filters: QueueFilter, today: date) -> list[Request]:
     """Everything that matches, for the CSV export."""
-    query = _filtered(user, filters, today).order_by(Request.due_at, Request.id)
+    query = _filtered(user, filters, today).order_by(*QUEUE_ORDER)
     return list(session.scalars(_with_details(query)))
 
 

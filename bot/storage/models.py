@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -112,6 +113,8 @@ class Request(Base):
     status: Mapped[str] = mapped_column(String(30), default="nieuw", index=True)
     language: Mapped[str] = mapped_column(String(5), default="nl")
     is_handover: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The resident asked for priority: the answer would otherwise come after the activity.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     routing_rule: Mapped[str | None] = mapped_column(String(120))
     # Lower-cased name of the initiative, so requests for the same initiative find each other.
     initiative: Mapped[str | None] = mapped_column(String(120), index=True)

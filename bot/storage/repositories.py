@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,9 @@ from bot.storage.models import (
 )
 
 CONTACT_FIELDS = ("name", "phone", "email")
+# A request's reference: "WW-2026-000012", also as residents type it in a message.
+REFERENCE_PREFIX = "WW"
+REFERENCE = re.compile(rf"\b{REFERENCE_PREFIX}-\d{{4}}-\d{{6}}\b")
 
 
 def routing_rules(session: Session) -> list[Rule]:
@@ -98,6 +102,7 @@ def create_request(
     language: str,
     conversation_started: datetime,
     is_handover: bool = False,
+    urgent: bool = False,
 ) -> Request:
     """Store one consolidated request. Contact details go to the resident, not the request,
     and the conversation's messages become the request's transcript."""
@@ -112,13 +117,14 @@ def create_request(
         initiative=initiative_key(answers.get("initiative_name")),
         language=language,
         is_handover=is_handover,
+        urgent=urgent,
         routing_rule=decision.rule,
         due_at=due,
         parts=[RequestPart(need=n, department_key=d) for n, d in decision.part_departments.items()],
     )
     session.add(request)
     session.flush()
-    request.reference = f"WW-{request.created_at.year}-{request.id:06d}"
+    request.reference = f"{REFERENCE_PREFIX}-{request.created_at.year}-{request.id:06d}"
     session.flush()  # the transcript link below must see the request id
     session.execute(
         update(MessageLog)

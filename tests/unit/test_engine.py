@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 
-from bot.dialogue.engine import Action, DialogueEngine, Outcome, Turn
+from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.state import ConversationState, Phase
+from bot.dialogue.turns import Action, Outcome, Turn
 from bot.knowledge import Knowledge
 from bot.nlu.interpretation import Entity, Interpretation
 
@@ -290,7 +291,7 @@ def test_change_an_answer_from_the_summary(knowledge: Knowledge) -> None:
     assert chat.state.current == "end_time"
     chat.text("21:00")
     assert chat.state.phase == Phase.CONFIRM
-    assert "18:00" in chat.engine._summary(chat.state).text
+    assert "18:00" in chat.engine.replies.summary(chat.state).text
     del outcome
 
 

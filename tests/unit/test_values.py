@@ -290,3 +290,22 @@ def test_integers() -> None:
     assert parse_integer("1.000") == 1000
     assert parse_integer("-3") == -3
     assert parse_integer("geen idee") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("een man of 15", 15),
+        ("een man of vijftien", 15),
+        ("zo'n twintig", 20),
+        ("rond de vijftig mensen", 50),
+        ("ongeveer honderdtwintig", 120),
+        ("tweeëntwintig", 22),
+        ("een stuk of dertig", 30),
+        ("about thirty", 30),
+        ("around forty-five people", 45),
+        ("een paar", None),  # no number: asked again, not guessed
+    ],
+)
+def test_numbers_in_words(text: str, expected: int | None) -> None:
+    assert parse_integer(text) == expected

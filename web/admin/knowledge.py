@@ -27,7 +27,7 @@ from bot.knowledge import (
     store,
 )
 from bot.knowledge import editing as edit
-from bot.knowledge.bundle import ENTITIES, Bundle
+from bot.knowledge.bundle import APP_ENTITIES, ENTITIES, Bundle
 from bot.knowledge.editing import CONTACT, EditError, QuestionForm
 from bot.storage.models import BotText, Intent, QuestionDefinition, TrainingExample, User
 from web.admin.common import done, not_found, number, page, refused
@@ -561,7 +561,7 @@ def _question_page(
         inputs=edit.VALIDATION_INPUTS,
         labels=edit.VALIDATION_LABELS,
         other_questions=list(dict.fromkeys(others)),
-        entities=ENTITIES,
+        entities=(*ENTITIES, *APP_ENTITIES),
         problems=[problem] if problem else [],
     )
 

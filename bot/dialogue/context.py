@@ -1,0 +1,145 @@
+"""Reading a typed message in the context of the open question.
+
+Before a message counts as the answer to the open question it may be something else: a
+request for a person, "I said that already", a change of the needs ("ik wil niks lenen"), or
+a correction of an earlier answer ("de datum moet 12 december zijn"). Each is recognised by
+the words of a vocabulary (the lookup tables in rasa_project/data/nlu/cues.yml, which admins
+keep), so what counts is data; the engine decides what to do with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.knowledge import NEED_ORDER, QUESTION_NAMES_PREFIX, Knowledge, Question
+from bot.nlu.cues import mentions, occurrences, words
+from bot.nlu.interpretation import Entity
+
+PERSON_WORDS = "person_words"
+ALREADY_SAID_WORDS = "already_said_words"
+NEGATION_WORDS = "negation_words"
+NOT_NEEDED_WORDS = "not_needed_words"
+ONLY_WORDS = "only_words"
+CORRECTION_WORDS = "correction_words"
+NEEDED_WORDS = "needed_words"
+CANCEL_WORDS = "cancel_words"
+QUESTION_WORDS = "question_words"
+ACTIVITY = "activity"  # the vocabulary, and the entity the app finds with it
+# How close (in words) a negation or "alleen" must stand before a need's word, and "niet
+# nodig" after it: "we hebben geen subsidie nodig", "de vergunning is niet meer nodig".
+NEAR = 3
+# A free-text answer longer than this is an answer that happens to mention a person or a
+# need ("er is geen ruimte bij ons thuis"), not a request about them.
+SHORT_MESSAGE_WORDS = 10
+
+
+@dataclass(frozen=True)
+class NeedChange:
+    """Needs to take out of the request, and needs to put in (for "alleen een zaal")."""
+
+    remove: list[str] = field(default_factory=list)
+    add: list[str] = field(default_factory=list)
+
+
+class Context:
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+
+    def _table(self, name: str) -> tuple[str, ...]:
+        return self.knowledge.cues.get(name, ())
+
+    def is_short(self, text: str) -> bool:
+        return len(words(text)) <= SHORT_MESSAGE_WORDS
+
+    def asks_for_person(self, text: str, free_text: bool) -> bool:
+        if free_text and not self.is_short(text):
+            return False
+        return mentions(text, self._table(PERSON_WORDS), exact=True) is not None
+
+    def already_said(self, text: str) -> bool:
+        return mentions(text, self._table(ALREADY_SAID_WORDS), exact=True) is not None
+
+    def corrects(self, text: str) -> bool:
+        return mentions(text, self._table(CORRECTION_WORDS), exact=True) is not None
+
+    def cancels(self, text: str) -> bool:
+        return mentions(text, self._table(CANCEL_WORDS), exact=True) is not None
+
+    def is_question(self, text: str) -> bool:
+        """A question mark, or a question's first word ("hoe lang duurt het")."""
+        typed = words(text)
+        starts = bool(typed) and any(words(w) == typed[:1] for w in self._table(QUESTION_WORDS))
+        return "?" in text or starts
+
+    def need_change(self, text: str, needs: list[str], free_text: bool) -> NeedChange | None:
+        """Which needs the message takes out, or keeps alone. Only a need's own words count
+        (lenen, subsidie, vergunning, zaal), not its items: "geen tafels maar stoelen" is an
+        answer about the items."""
+        typed = words(text)
+        short = not free_text or self.is_short(text)
+        negations = self._ends(typed, NEGATION_WORDS)
+        only = self._ends(typed, ONLY_WORDS)
+        not_needed = self._starts(typed, NOT_NEEDED_WORDS)
+        needed = self._starts(typed, NEEDED_WORDS)
+        remove, keep = [], []
+        for need in NEED_ORDER:
+            if need not in self.knowledge.needs:
+                continue
+            for start, _ in occurrences(typed, self._table(need)):
+                negated = any(0 <= start - end < NEAR for end in negations)
+                confirmed = any(0 < later - start <= NEAR + 1 for later in needed)
+                if (negated and (short or confirmed)) or any(
+                    0 < later - start <= NEAR + 1 for later in not_needed
+                ):
+                    remove.append(need)
+                elif short and any(0 <= start - end < NEAR for end in only):
+                    keep.append(need)
+        remove = [n for n in dict.fromkeys(remove) if n in needs]
+        keep = [n for n in dict.fromkeys(keep) if n not in remove]
+        if keep:
+            return NeedChange(
+                remove=[n for n in needs if n not in keep],
+                add=[n for n in keep if n not in needs],
+            )
+        return NeedChange(remove=remove) if remove else None
+
+    def _starts(self, typed: list[str], table: str) -> list[int]:
+        return [start for start, _ in occurrences(typed, self._table(table), exact=True)]
+
+    def _ends(self, typed: list[str], table: str) -> list[int]:
+        """The word index just after each occurrence of the table's entries."""
+        return [
+            start + len(words(entry))
+            for start, entry in occurrences(typed, self._table(table), exact=True)
+        ]
+
+    def named(self, text: str, questions: list[Question], language: str) -> list[Question]:
+        """The questions the message names: by label ("de datum") or by the words residents
+        use for them ("het begint om")."""
+        names = {
+            question.key: [
+                question.label.get(language) or question.label["nl"],
+                question.label["nl"],
+                *self._table(QUESTION_NAMES_PREFIX + question.key),
+            ]
+            for question in questions
+        }
+        # Whole words first: "ophaaldatum" names the pick-up date, not also the date.
+        for exact in (True, False):
+            named = [q for q in questions if mentions(text, names[q.key], exact=exact)]
+            if named:
+                return named
+        return []
+
+
+def activity_entities(text: str, knowledge: Knowledge) -> list[Entity]:
+    """The activities the message names ("een bingo"), as entities for the questions about
+    the purpose and the activity."""
+    entry = mentions(text, knowledge.cues.get(ACTIVITY, ()))
+    if entry is None:
+        return []
+    match = re.search(r"\w*" + re.escape(entry) + r"\w*", text, re.IGNORECASE)
+    start, end = match.span() if match else (0, 0)
+    value = text[start:end] if match else entry
+    return [Entity(ACTIVITY, value, value, start, end)]

@@ -1,0 +1,62 @@
+"""What goes into the dialogue engine and what comes out: a Turn in, an Outcome out.
+
+Kept apart from the engine so that the channels (Telegram, the terminal chat) and the
+service depend on these plain types only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from bot.nlu.interpretation import Interpretation
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    HANDOVER = "handover"
+    SHOW_STATUS = "show_status"
+    ADD_TO_THREAD = "add_to_thread"  # a reply to an official's message
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+@dataclass
+class Turn:
+    """One thing the resident did: typed text, pressed a button, sent a command (with its
+    argument as `text`: "/status WW-2026-000012") or media."""
+
+    text: str | None = None
+    button: str | None = None
+    command: str | None = None
+    media: bool = False
+    interpretation: Interpretation | None = None
+    known_contact: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """When a department that will get the request is expected to answer, and how else to
+    reach it: shown at the summary, and compared with the date of the activity."""
+
+    department: str
+    due: date
+    contact: str | None = None
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    action: Action | None = None
+    follow_up: list[Reply] = field(default_factory=list)  # shown after the action's result

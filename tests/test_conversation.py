@@ -1,0 +1,97 @@
+"""The conversation service on PostgreSQL and SQLite: the expected answer dates at the
+summary come from the routing and the departments' service levels, a request whose answer
+would come after the activity can be marked urgent, and urgent requests lead the queue."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import accounts
+from bot.conversation import ConversationService, Sender
+from bot.dialogue.turns import Reply, Turn
+from bot.knowledge.store import KnowledgeSource
+from bot.queue.queries import QueueFilter, queue
+from bot.storage.models import Request
+from tests.fakes.nlu import ScriptedNLU, rasa
+from tests.test_queue import TODAY
+
+UNSURE = ("inform", 0.3)
+
+
+class Resident:
+    def __init__(self, sessions: sessionmaker[Session], external_id: str) -> None:
+        self.nlu = ScriptedNLU()
+        self.service = ConversationService(
+            KnowledgeSource(sessions),
+            sessions,
+            self.nlu,  # type: ignore[arg-type]
+            today=lambda: TODAY,
+        )
+        self.sender = Sender("telegram", external_id, "nl")
+
+    def say(self, text: str, *ranking: tuple[str, float]) -> list[Reply]:
+        self.nlu.answers[text] = rasa(text, *(ranking or (UNSURE,)))
+        return asyncio.run(self.service.handle(self.sender, Turn(text=text)))
+
+    def press(self, data: str) -> list[Reply]:
+        return asyncio.run(self.service.handle(self.sender, Turn(button=data)))
+
+    def room_for(self, day: str) -> Reply:
+        """A room request up to its summary, for the given day."""
+        self.say("Wij zoeken een zaal voor de buurtbingo", ("request_room", 0.95))
+        for answer in (day, "14:00", "17:00", "40", "Oost", "Ans de Vries", "0612345678"):
+            self.say(answer)
+        return self.press("skip")[-1]
+
+
+def buttons(reply: Reply) -> list[str]:
+    return [button.data for row in reply.buttons for button in row]
+
+
+def test_an_answer_after_the_activity_is_said_and_can_be_urgent(
+    sessions: sessionmaker[Session],
+) -> None:
+    resident = Resident(sessions, "5001")
+    summary = resident.room_for("morgen")  # the room department answers in working days
+    assert "uiterlijk" in summary.text and "Let op" in summary.text
+    assert "confirm:urgent" in buttons(summary)
+
+    again = resident.press("confirm:urgent")[-1]
+    assert "spoed" in again.text and "confirm:urgent" not in buttons(again)
+    resident.press("confirm:send")
+
+    later = Resident(sessions, "5002")
+    relaxed = later.room_for("20 december")
+    assert "Let op" not in relaxed.text and "confirm:urgent" not in buttons(relaxed)
+    later.press("confirm:send")
+
+    with sessions() as session:
+        stored = {r.answers["date"]: r for r in session.scalars(select(Request))}
+        assert stored["2026-11-24"].urgent and not stored["2026-12-20"].urgent
+        admin = accounts.create_user(
+            session, "beheer", "correct horse battery", role="admin", departments=[]
+        )
+        rows, _ = queue(session, admin, QueueFilter(), TODAY)
+        assert rows[0].answers["date"] == "2026-11-24"  # urgent first, though due no sooner
+
+
+def test_status_with_a_reference_shows_only_that_request(sessions: sessionmaker[Session]) -> None:
+    resident = Resident(sessions, "5003")
+    for day in ("20 december", "21 december"):
+        resident.room_for(day)
+        resident.press("confirm:send")
+    with sessions() as session:
+        first, second = sorted(r.reference for r in session.scalars(select(Request)))
+    everything = asyncio.run(resident.service.handle(resident.sender, Turn(command="status")))
+    assert first in everything[0].text and second in everything[0].text
+
+    one = Turn(command="status", text=second.lower())
+    only = asyncio.run(resident.service.handle(resident.sender, one))[0].text
+    assert second in only and first not in only
+
+    stranger = Turn(command="status", text="WW-2026-999999")
+    unknown = asyncio.run(resident.service.handle(resident.sender, stranger))[0].text
+    assert "WW-2026-999999" in unknown and first not in unknown
