@@ -115,9 +115,10 @@ class ConversationService:
             if not state.in_progress and state.phase == Phase.IDLE:
                 conversation.started_at = datetime.now(UTC)
             state.language = choose_language(
-                turn.text,
+                None if turn.command else turn.text,
                 current=state.language if conversation.state else None,
                 telegram_code=sender.language_code,
+                opening=state.phase in (Phase.IDLE, Phase.CLARIFY) and not state.in_progress,
             )
             resident.language = state.language
             if turn.interpretation is not None:

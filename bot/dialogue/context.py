@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import NEED_ORDER, QUESTION_NAMES_PREFIX, Knowledge, Question
-from bot.nlu.cues import mentions, occurrences, words
-from bot.nlu.interpretation import Entity
+from bot.nlu.cues import is_one_of, mentions, occurrences, words
+from bot.nlu.interpretation import Entity, Interpretation
 
 PERSON_WORDS = "person_words"
+PERSON_NOUNS = "person_nouns"
+CONTACT_VERBS = "contact_verbs"
 ALREADY_SAID_WORDS = "already_said_words"
 NEGATION_WORDS = "negation_words"
 NOT_NEEDED_WORDS = "not_needed_words"
@@ -25,10 +27,18 @@ CORRECTION_WORDS = "correction_words"
 NEEDED_WORDS = "needed_words"
 CANCEL_WORDS = "cancel_words"
 QUESTION_WORDS = "question_words"
+SKIP_WORDS = "skip_words"
+NO_WORDS = "no_words"
+# A denial is short, and the model must be sure of it.
+DENIAL_WORDS = 6
+DENY_CONFIDENCE = 0.8
 ACTIVITY = "activity"  # the vocabulary, and the entity the app finds with it
 # How close (in words) a negation or "alleen" must stand before a need's word, and "niet
 # nodig" after it: "we hebben geen subsidie nodig", "de vergunning is niet meer nodig".
 NEAR = 3
+# How far apart (in words) a person and a way of talking may stand: "iemand van de gemeente
+# spreken".
+PERSON_DISTANCE = 5
 # A free-text answer longer than this is an answer that happens to mention a person or a
 # need ("er is geen ruimte bij ons thuis"), not a request about them.
 SHORT_MESSAGE_WORDS = 10
@@ -55,13 +65,35 @@ class Context:
     def asks_for_person(self, text: str, free_text: bool) -> bool:
         if free_text and not self.is_short(text):
             return False
-        return mentions(text, self._table(PERSON_WORDS), exact=True) is not None
+        if mentions(text, self._table(PERSON_WORDS), exact=True):
+            return True
+        typed = words(text)
+        people = self._starts(typed, PERSON_NOUNS)
+        return any(
+            abs(verb - person) <= PERSON_DISTANCE
+            for verb in self._starts(typed, CONTACT_VERBS)
+            for person in people
+        )
 
     def already_said(self, text: str) -> bool:
         return mentions(text, self._table(ALREADY_SAID_WORDS), exact=True) is not None
 
     def corrects(self, text: str) -> bool:
         return mentions(text, self._table(CORRECTION_WORDS), exact=True) is not None
+
+    def is_skip(self, text: str) -> bool:
+        """The whole message skips an optional question ("nee", "liever niet", "-")."""
+        return text.strip().rstrip(".!") in ("-", "") or is_one_of(text, self._table(SKIP_WORDS))
+
+    def denies(self, text: str, interpretation: Interpretation) -> bool:
+        """A short "no" on its own ("nee, dat bedoel ik niet"): no answer to any question.
+        It takes the model reading it as deny and a word of no_words in it."""
+        return (
+            interpretation.intent == "deny"
+            and interpretation.confidence >= DENY_CONFIDENCE
+            and len(words(text)) <= DENIAL_WORDS
+            and mentions(text, self._table(NO_WORDS), exact=True) is not None
+        )
 
     def cancels(self, text: str) -> bool:
         return mentions(text, self._table(CANCEL_WORDS), exact=True) is not None

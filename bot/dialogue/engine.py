@@ -17,7 +17,6 @@ from bot.dialogue.form import MAX_TRIES, Form
 from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
-from bot.dialogue.validators import is_skip
 from bot.knowledge import Knowledge, Question
 from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
 from bot.nlu.needs import is_evidenced
@@ -224,7 +223,8 @@ class DialogueEngine:
         turn: Turn,
         out: Outcome,
     ) -> None:
-        """An answer to the open question, unless the model is sure it is something else."""
+        """An answer to the open question, unless the message is clearly something else:
+        first what its words say (bot.dialogue.context), then what the model is sure of."""
         question = self._current_question(state)
         if question is None:
             self.form.advance(state, out)
@@ -245,50 +245,73 @@ class DialogueEngine:
             # fixed pattern finds them ("40 mensen"), not where the model guesses: in
             # "Lindelaan 1 tot 40" the 40 is a house number, not 40 visitors.
             entities = pattern_entities(text)
-        if interpretation is not None:
-            intent, confidence = interpretation.intent, interpretation.confidence
-            free_text = question.type == "text"
-            if (
-                intent == "cancel"
-                and confidence >= CANCEL_CONFIDENCE
-                and (not free_text or len(text.split()) <= 4 or self.context.cancels(text))
-            ):
-                self._cancel(state, out)
-                return
-            is_side = intent in SIDE_INTENTS_WHILE_ASKING or intent in self.knowledge.faq
-            # Any text answers a free-text question, so there a side question must also look
-            # like a question; a typed question's valid answer is never a side question.
-            if (
-                is_side
-                and confidence >= SIDE_QUESTION_CONFIDENCE
-                and (
-                    self.context.is_question(text)
-                    if free_text
-                    else not self.form.is_valid(state, question, text)
-                )
-            ):
-                self._side_intent(state, intent, out)
-                self._resume(state, out, announce=True)
-                return
-            new_needs = [n for n in self._needs_in(interpretation) if n not in state.needs]
-            if confidence < NEW_NEED_CONFIDENCE:
-                new_needs = []
-            # A message that is no answer to a typed question is about a new need when it
-            # also has a word for it: an e-mail address with a typo is no loan request.
-            # A free-text answer may merely sound like one ("Straatfeest"): keep it as the
-            # answer and offer the need instead of assuming it.
-            evidenced = [n for n in new_needs if is_evidenced(n, interpretation, self.knowledge)]
-            if evidenced and not free_text and not self.form.is_valid(state, question, text):
-                self.form.start(state, evidenced, entities, text, turn.known_contact, out)
-                return
-            if new_needs and free_text:
-                self.form.answer(state, question, text, entities, out)
-                out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, new_needs))
-                return
-        if question.optional and is_skip(text):
+        if interpretation is not None and self._not_an_answer(
+            state, question, text, interpretation, entities, turn, out
+        ):
+            return
+        if question.optional and self.context.is_skip(text):
             self.form.answer(state, question, None, [], out)
         else:
             self.form.answer(state, question, text, entities, out)
+
+    def _not_an_answer(
+        self,
+        state: ConversationState,
+        question: Question,
+        text: str,
+        interpretation: Interpretation,
+        entities: list[Entity],
+        turn: Turn,
+        out: Outcome,
+    ) -> bool:
+        """Handle what the model is sure is no answer: a cancel, a side question, a denial
+        of what the bot understood, a new need. False: it is the answer after all."""
+        intent, confidence = interpretation.intent, interpretation.confidence
+        free_text = question.type == "text"
+        # A message with the open question's own kind of detail (a date at the date
+        # question) answers it, also when the answer is wrong (a date in the past).
+        answering = not free_text and any(e.name == question.from_entity for e in entities)
+        valid = not free_text and self.form.is_valid(state, question, text)
+        if (
+            intent == "cancel"
+            and confidence >= CANCEL_CONFIDENCE
+            and (not free_text or len(text.split()) <= 4 or self.context.cancels(text))
+        ):
+            self._cancel(state, out)
+            return True
+        is_side = intent in SIDE_INTENTS_WHILE_ASKING or intent in self.knowledge.faq
+        # Any text answers a free-text question, so there a side question must also look
+        # like a question; a typed question's valid answer is never a side question.
+        if (
+            is_side
+            and confidence >= SIDE_QUESTION_CONFIDENCE
+            and (self.context.is_question(text) if free_text else not (valid or answering))
+        ):
+            self._side_intent(state, intent, out)
+            self._resume(state, out, announce=True)
+            return True
+        skipping = question.optional and self.context.is_skip(text)  # "nee" to the phone
+        if self.context.denies(text, interpretation) and not (answering or skipping or valid):
+            # "Nee, dat bedoel ik niet": something the bot understood is wrong.
+            state.phase = Phase.EDIT_MENU
+            out.replies.append(self.replies.edit_menu(state, "misunderstood"))
+            return True
+        new_needs = [n for n in self._needs_in(interpretation) if n not in state.needs]
+        if confidence < NEW_NEED_CONFIDENCE:
+            new_needs = []
+        # A message that is no answer to a typed question is about a new need when it also
+        # has a word for it: an e-mail address with a typo is no loan request. A free-text
+        # answer may merely sound like one ("Straatfeest"): keep it as the answer and offer
+        # the need instead of assuming it.
+        evidenced = [n for n in new_needs if is_evidenced(n, interpretation, self.knowledge)]
+        if evidenced and not free_text and not (valid or answering):
+            self.form.start(state, evidenced, entities, text, turn.known_contact, out)
+            return True
+        if new_needs and free_text:
+            self.form.answer(state, question, text, entities, out)
+            out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, new_needs))
+            return True
+        return False
 
     def _while_reviewing(
         self,

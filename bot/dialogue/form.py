@@ -101,6 +101,8 @@ class Form:
         else:
             try:
                 value = self._validated(state, question, text, entities)
+                if not self._listed(question, value) and self.context.is_skip(text):
+                    raise Invalid("choice_unknown")  # "weet ik niet" is no neighbourhood
             except Invalid as problem:
                 self._reject(state, question, problem, out)
                 return
@@ -108,7 +110,13 @@ class Form:
         state.problems.pop(question.key, None)
         self._drop_invalidated(state, question.key)
         self.fill(state, entities, None, exclude=question.from_entity)
+        if not self._listed(question, value):
+            out.replies.append(self.replies.say(state, "choice_unlisted", value=value))
         self.advance(state, out)
+
+    def _listed(self, question: Question, value: Any) -> bool:
+        """Whether a choice answer is one of the choices (an open list also takes others)."""
+        return question.type != "choice" or value in {c.value for c in question.choices}
 
     def _store(
         self, state: ConversationState, question: Question, value: Any, *, overwrite: bool

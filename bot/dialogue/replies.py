@@ -147,7 +147,7 @@ class Replies:
         )
         return f"• {label}: {value}"
 
-    def edit_menu(self, state: ConversationState) -> Reply:
+    def edit_menu(self, state: ConversationState, key: str = "edit_menu") -> Reply:
         language = state.language
         rows = [
             [Button(q.label.get(language) or q.label["nl"], f"edit:{q.key}")]
@@ -160,7 +160,7 @@ class Replies:
             elif len(state.needs) > 1:
                 rows.append([Button(self.text(state, "remove_need", need=label), f"remove:{need}")])
         rows.append([Button(self.text(state, "button_back"), "back")])
-        return self.say(state, "edit_menu", buttons=rows)
+        return self.say(state, key, buttons=rows)
 
     def handover_offer(self, state: ConversationState, key: str = "handover_offer") -> Reply:
         return self.say(

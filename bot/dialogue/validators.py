@@ -22,11 +22,10 @@ from bot.nlu.dates import DateProblem, parse_date
 from bot.nlu.times import ends_after, pick_end, time_candidates
 from bot.nlu.values import parse_amount, parse_integer
 
-SKIP_WORDS = {
-    "overslaan", "skip", "-", "geen", "nee", "no", "none", "n.v.t.", "nvt", "liever niet",
-    "rather not", "niet", "heb ik niet", "geen idee",
-}  # fmt: skip
 _TIME = re.compile(r"\d\d:\d\d")
+# A name typed for an open list ("Kanaleneiland", "de Zuilense Ring"): at most this long.
+MAX_NAME_LENGTH = 60
+MAX_NAME_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,6 @@ def clean_text(text: str) -> str:
     """Drop control characters and fold white space; keep everything a person can read."""
     printable = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return " ".join(printable.split())
-
-
-def is_skip(text: str) -> bool:
-    return clean_text(text).lower().rstrip(".!") in SKIP_WORDS
 
 
 def validate(question: Question, text: str, answers: dict[str, Any], today: date) -> Any:
@@ -59,7 +54,7 @@ def validate(question: Question, text: str, answers: dict[str, Any], today: date
         case "amount":
             return _amount(text, rules)
         case "choice":
-            return _choice(question, text)
+            return _choice(question, text, rules)
         case "email":
             try:
                 return validate_email(text, check_deliverability=False).normalized
@@ -172,10 +167,33 @@ def match_choice(question: Question, text: str) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def _choice(question: Question, text: str) -> str:
-    if (value := match_choice(question, text)) is None:
-        raise Invalid("choice_unknown")
-    return value
+def _choice(question: Question, text: str, rules: dict[str, Any]) -> str:
+    """One of the choices; for an open list (a neighbourhood) also a name not on it, as
+    typed, when it looks like a name: a few words with letters, no question."""
+    if (value := match_choice(question, text)) is not None:
+        return value
+    if rules.get("open") and _looks_like_a_name(text) and not _mentions_a_choice(question, text):
+        return text.strip(" .!")
+    raise Invalid("choice_unknown")
+
+
+def _mentions_a_choice(question: Question, text: str) -> bool:
+    """ "Noord of Zuid" names choices without being one: no name of a new place."""
+    lowered = text.lower()
+    return any(
+        re.search(rf"\b{re.escape(option.lower())}\b", lowered)
+        for choice in question.choices
+        for option in (choice.value, *choice.synonyms)
+    )
+
+
+def _looks_like_a_name(text: str) -> bool:
+    return (
+        any(c.isalpha() for c in text)
+        and "?" not in text
+        and len(text) <= MAX_NAME_LENGTH
+        and len(text.split()) <= MAX_NAME_WORDS
+    )
 
 
 def _phone(text: str) -> str:

@@ -21,7 +21,7 @@ VALIDATION_KEYS: dict[str, set[str]] = {
     "integer": {"min", "max"},
     "amount": {"min", "max"},
     "text": {"min_length", "max_length"},
-    "choice": set(),
+    "choice": {"open"},
     "email": {"required_without"},
     "phone": {"required_without"},
 }

@@ -578,6 +578,7 @@ VALIDATION_INPUTS = {
     "min_length": "count",
     "max_length": "count",
     "required_without": "question",
+    "open": "flag",
 }
 VALIDATION_LABELS = {
     "not_past": "Niet in het verleden",
@@ -590,6 +591,7 @@ VALIDATION_LABELS = {
     "min_length": "Minimaal aantal tekens",
     "max_length": "Maximaal aantal tekens",
     "required_without": "Verplicht als deze vraag geen antwoord heeft",
+    "open": "Ook een antwoord dat niet in de lijst staat (bewaard zoals getypt)",
 }
 # The answer type another question must have to be compared with.
 REFERENCE_TYPES = {"not_before": "date", "max_days_after": "date", "after": "time"}

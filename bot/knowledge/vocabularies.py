@@ -33,7 +33,24 @@ DIALOGUE_PURPOSES = {
     "yes_words": "Woorden die 'ja' zeggen bij een bevestiging (versturen, een medewerker).",
     "no_words": "Woorden die 'nee' zeggen bij een bevestiging.",
     "edit_words": "Woorden die bij de samenvatting het wijzigmenu openen.",
+    "skip_words": "Een bericht van alleen zo'n woord slaat een vraag over die niet verplicht is.",
+    "cancel_words": (
+        "Met zo'n woord stopt een bewoner ook midden in een open vraag ('laat maar')."
+    ),
+    "question_words": (
+        "Eerste woorden van een vraag: bij een open vraag is een bericht dat zo begint "
+        "(of een vraagteken heeft) een tussenvraag, geen antwoord."
+    ),
+    "needed_words": (
+        "'Nodig' na een behoefte met een ontkenning ervoor ('geen vergunning nodig'): die "
+        "behoefte gaat eruit, ook in een lang bericht."
+    ),
     "person_words": "Zo vragen bewoners om een mens: de bot biedt meteen een medewerker aan.",
+    "person_nouns": (
+        "Een persoon ('iemand', 'medewerker'): samen met een woord uit contact_verbs vlak "
+        "erbij vraagt de bewoner om een mens."
+    ),
+    "contact_verbs": "Spreken, praten, bellen: zie person_nouns.",
     "already_said_words": (
         "'Dat zei ik al': nooit een antwoord; de bot verontschuldigt zich en vraagt opnieuw."
     ),

@@ -199,6 +199,11 @@ class DateProblem(Exception):
     params: dict[str, str]
 
 
+_ENGLISH_MONTHS = {name.lower() for name in MONTH_NAMES["en"]}
+# A day and month without a year that passed this few days ago is asked back.
+RECENTLY_PASSED_DAYS = 90
+
+
 def _from_day_month(day: int, month: int, year: int | None, today: date, month_name: str) -> date:
     if not 1 <= month <= 12:
         raise DateProblem("date_unreadable", {})
@@ -209,6 +214,13 @@ def _from_day_month(day: int, month: int, year: int | None, today: date, month_n
             raise DateProblem("date_impossible", {"day": str(day), "month": month_name}) from None
         if year or found >= today:
             return found
+        if (today - found).days <= RECENTLY_PASSED_DAYS:
+            # "12 november" on 23 November: a slip, or next year? Ask, don't guess.
+            language = "en" if month_name.lower() in _ENGLISH_MONTHS else "nl"
+            raise DateProblem(
+                "date_year_unclear",
+                {"date": f"{day} {MONTH_NAMES[language][month - 1]} {today.year + 1}"},
+            )
     return found
 
 

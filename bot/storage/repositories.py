@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -182,3 +183,19 @@ def transcript(session: Session, request: Request) -> list[MessageLog]:
             select(MessageLog).where(MessageLog.request_id == request.id).order_by(MessageLog.id)
         )
     )
+
+
+def unlisted_answers(
+    session: Session, key: str, listed: Sequence[str], recent: int = 2000
+) -> list[tuple[str, int]]:
+    """Answers to an open choice question that are not among its choices (a neighbourhood
+    typed by residents), most frequent first, from the most recent requests: for an admin
+    to add them to the list."""
+    rows = session.scalars(select(Request.answers).order_by(Request.id.desc()).limit(recent))
+    known = {value.casefold() for value in listed}
+    counts = Counter(
+        str(answers[key]).strip()
+        for answers in rows
+        if answers.get(key) and str(answers[key]).casefold() not in known
+    )
+    return counts.most_common()

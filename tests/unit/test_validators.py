@@ -1,10 +1,11 @@
 """Every answer type: what is accepted, how it is stored, and why the rest is refused."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from bot.dialogue.validators import Invalid, clean_text, is_skip, still_consistent, validate
+from bot.dialogue.validators import Invalid, clean_text, still_consistent, validate
 from bot.knowledge import Knowledge
 
 TODAY = date(2026, 11, 23)
@@ -60,9 +61,19 @@ def test_choices_accept_names_synonyms_and_mentions(knowledge: Knowledge) -> Non
     assert check(knowledge, "neighbourhood", "centrum") == "Centrum"
     assert check(knowledge, "neighbourhood", "in de Vogelwijk") == "Vogelwijk"
     assert check(knowledge, "neighbourhood", "city centre") == "Centrum"
-    assert refused(knowledge, "neighbourhood", "Amsterdam") == "choice_unknown"
     # naming two options is not an answer
     assert refused(knowledge, "neighbourhood", "Noord of Zuid") == "choice_unknown"
+
+
+def test_an_open_list_keeps_a_new_name_as_typed(knowledge: Knowledge) -> None:
+    neighbourhood = knowledge.question("neighbourhood")
+    assert neighbourhood.validation.get("open")
+    assert check(knowledge, "neighbourhood", "Kanaleneiland.") == "Kanaleneiland"
+    assert refused(knowledge, "neighbourhood", "welke wijken zijn er?") == "choice_unknown"
+    assert refused(knowledge, "neighbourhood", "🏠🏠") == "choice_unknown"
+    closed = replace(neighbourhood, validation={})
+    with pytest.raises(Invalid):
+        validate(closed, "Kanaleneiland", {}, TODAY)
 
 
 def test_contact(knowledge: Knowledge) -> None:
@@ -81,10 +92,7 @@ def test_text_limits_and_cleaning(knowledge: Knowledge) -> None:
     assert check(knowledge, "purpose", html) == html  # stored as typed, escaped when shown
 
 
-def test_skip_words() -> None:
-    assert is_skip("Overslaan")
-    assert is_skip("nee.")
-    assert not is_skip("0612345678")
+def test_clean_text() -> None:
     assert clean_text("a\tb\n c") == "a b c"
 
 

@@ -144,6 +144,17 @@ def test_the_question_form_saves_through_the_page(
     assert visitors.validation == {"min": 1, "max": 2000}
 
 
+def test_the_question_page_lists_places_residents_typed(
+    world: World, ada: tuple[TestClient, str]
+) -> None:
+    client, _ = ada
+    for chat in ("801", "802"):
+        world.add_request(["room"], chat=chat, answers={"neighbourhood": "Kanaleneiland"})
+    world.add_request(["room"], chat="803", answers={"neighbourhood": "Oost"})
+    page = client.get("/admin/needs/room/questions/neighbourhood").text
+    assert "Kanaleneiland (2×)" in page and "Oost (" not in page
+
+
 def test_a_vocabulary_saves_through_the_page(world: World, ada: tuple[TestClient, str]) -> None:
     client, csrf = ada
     listed = client.get("/admin/vocabularies").text

@@ -29,6 +29,7 @@ from bot.knowledge import (
 from bot.knowledge import editing as edit
 from bot.knowledge.bundle import APP_ENTITIES, ENTITIES, Bundle
 from bot.knowledge.editing import CONTACT, EditError, QuestionForm
+from bot.storage import repositories as repo
 from bot.storage.models import BotText, Intent, QuestionDefinition, TrainingExample, User
 from web.admin.common import done, not_found, number, page, refused
 from web.security import DB, AdminUser, Context, CsrfChecked
@@ -562,8 +563,17 @@ def _question_page(
         labels=edit.VALIDATION_LABELS,
         other_questions=list(dict.fromkeys(others)),
         entities=(*ENTITIES, *APP_ENTITIES),
+        unlisted=_unlisted(session, key, values),
         problems=[problem] if problem else [],
     )
+
+
+def _unlisted(session: Session, key: str | None, values: dict[str, Any]) -> list[tuple[str, int]]:
+    """What residents typed for an open choice question that is not one of its choices."""
+    if not key or values.get("answer_type") != "choice":
+        return []
+    listed = [line.partition(":")[0].strip() for line in values.get("choices", "").splitlines()]
+    return repo.unlisted_answers(session, key, listed)
 
 
 class QuestionFields(BaseModel):
