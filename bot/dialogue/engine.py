@@ -18,6 +18,7 @@ from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
 from bot.knowledge import Knowledge, Question
+from bot.nlu.cues import mentions
 from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
 from bot.nlu.needs import is_evidenced
 from bot.nlu.patterns import merge_entities, pattern_entities
@@ -193,7 +194,11 @@ class DialogueEngine:
             )
             return
         needs = self._needs_in(interpretation)
-        if needs and not interpretation.is_fallback:
+        pointer, state.pointer = state.pointer, None
+        if pointer and self._follows_up(pointer, text, interpretation, needs):
+            state.pointer = pointer  # "en hoe vraag ik die aan?" after the parking pointer
+            out.replies.append(self.replies.say(state, pointer))
+        elif needs and not interpretation.is_fallback:
             if state.carry_text:  # what the resident said before we asked what they meant
                 carried = [Entity.from_dict(e) for e in state.carry_entities]
                 entities = [*entities, *carried]
@@ -213,6 +218,17 @@ class DialogueEngine:
             )
         else:
             self._side_intent(state, interpretation.intent, out, text)
+
+    def _follows_up(
+        self, pointer: str, text: str, interpretation: Interpretation, needs: list[str]
+    ) -> bool:
+        """Whether a message right after an out-of-scope answer is about the same topic: it
+        uses the topic's words, or the model reads a request into a question that has no
+        word for it ("en hoe vraag ik die aan?" is no permit request)."""
+        if mentions(text, self.knowledge.cues.get(pointer, ())):
+            return True
+        evidenced = [n for n in needs if is_evidenced(n, interpretation, self.knowledge)]
+        return bool(needs) and not evidenced and self.context.is_question(text)
 
     def _while_asking(
         self,
@@ -328,6 +344,8 @@ class DialogueEngine:
         change = self.context.need_change(text, state.needs, free_text=False)
         if change is not None:
             self.form.change_needs(state, change, entities, text, turn, out)
+        elif self.form.corrected(state, None, text, entities, out):
+            return
         elif said in (Answer.EDIT, Answer.NO):
             self._edit_menu(state, out)
         elif state.phase == Phase.CONFIRM and said is Answer.YES:
@@ -404,7 +422,8 @@ class DialogueEngine:
             case "cancel":
                 self._cancel(state, out)
             case "out_of_scope":
-                out.replies.append(self.replies.say(state, self.replies.pointer(text)))
+                state.pointer = self.replies.pointer(text)
+                out.replies.append(self.replies.say(state, state.pointer))
             case _:
                 out.replies.append(self.replies.say(state, "something_else_answer"))
 

@@ -222,32 +222,59 @@ class Form:
     def corrected(
         self,
         state: ConversationState,
-        question: Question,
+        question: Question | None,
         text: str,
         entities: list[Entity],
         out: Outcome,
     ) -> bool:
         """Whether the message corrects an earlier answer ("sorry, het zijn er 60"): it
-        names that question, or says it corrects and only that question takes the value."""
+        names that question, or says it corrects and only that question takes the value.
+        `question` is the open one, or None at the summary (then any answer may change)."""
         answered = [
             q
             for q in self.knowledge.questions_for(state.needs)
-            if q.key in state.answers and q.key != question.key
+            if q.key in state.answers and (question is None or q.key != question.key)
         ]
         cue = self.context.corrects(text)
         named = self.context.named(text, answered, state.language)
-        if question.type == "text" and not (cue or (named and self.context.is_short(text))):
+        short = self.context.is_short(text)
+        if (question is None or question.type == "text") and not (cue or (named and short)):
             return False  # a free-text answer may name another detail ("voor 30 mensen")
         found = {entity.name for entity in entities}
+        own = question is not None and question.from_entity in found
         if named:
             candidates = named
-        elif not cue or (question.from_entity and question.from_entity in found):
+        elif not cue or own:
             return False  # no correction, or the open question's own detail: its answer
         else:
             candidates = [q for q in answered if q.from_entity in found]
-            if not candidates and not self.is_valid(state, question, text):
+            if not candidates and question and not self.is_valid(state, question, text):
                 candidates = answered
-        fitting: dict[str, tuple[Question, Any]] = {}
+        target = self._one_fitting(state, candidates, text, entities)
+        if target is None:
+            return False
+        key, value = target
+        self._store(state, self.knowledge.question(key), value, overwrite=True)
+        self._drop_invalidated(state, key)
+        changed = self.replies.text(
+            state, "answer_changed", facts=self.replies.facts(state, {key: value})
+        )
+        if question is None:
+            out.replies.append(Reply(changed))
+            self.advance(state, out)  # the summary again, or what no longer fits
+        else:
+            self.ask(state, question, out, prefix=changed)
+        return True
+
+    def _one_fitting(
+        self,
+        state: ConversationState,
+        candidates: list[Question],
+        text: str,
+        entities: list[Entity],
+    ) -> tuple[str, Any] | None:
+        """The one question (one fact) the message gives a new value for, or None."""
+        fitting: dict[str, Any] = {}
         for candidate in candidates:
             same = {q.key for q in self.knowledge.same_fact(candidate, state.needs)}
             if same & set(fitting):
@@ -255,17 +282,8 @@ class Form:
             others = {k: v for k, v in state.answers.items() if k != candidate.key}
             value = self._value_in(candidate, text, entities, others)
             if value is not None and value != state.answers.get(candidate.key):
-                fitting[candidate.key] = (candidate, value)
-        if len(fitting) != 1:
-            return False
-        target, value = next(iter(fitting.values()))
-        self._store(state, target, value, overwrite=True)
-        self._drop_invalidated(state, target.key)
-        changed = self.replies.facts(state, {target.key: value})
-        self.ask(
-            state, question, out, prefix=self.replies.text(state, "answer_changed", facts=changed)
-        )
-        return True
+                fitting[candidate.key] = value
+        return next(iter(fitting.items())) if len(fitting) == 1 else None
 
     def _value_in(
         self, question: Question, text: str, entities: list[Entity], answers: dict[str, Any]
