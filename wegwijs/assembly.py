@@ -10,7 +10,7 @@ from bot.conversation import ConversationService
 from bot.knowledge import store
 from bot.knowledge.bundle import Bundle, read_bundle
 from bot.knowledge.store import KnowledgeSource
-from bot.learning import training_data
+from bot.learning import retraining, training_data
 from bot.learning.inbox import Collector
 from bot.nlu.client import RasaClient
 from bot.nlu.language import guess_language
@@ -42,12 +42,15 @@ def database(settings: Settings) -> sessionmaker[Session]:
     return sessions
 
 
-def rasa_client(settings: Settings) -> RasaClient:
+def rasa_client(settings: Settings, sessions: sessionmaker[Session] | None = None) -> RasaClient:
+    """The bot's Rasa client; with `sessions` it waits for Rasa while a model swap is under
+    way (marked in the database by bot.learning.retraining), and fails fast otherwise."""
     return RasaClient(
         settings.rasa_url,
         settings.rasa_token,
         settings.rasa_timeout_seconds,
         settings.rasa_busy_timeout_seconds,
+        swap_under_way=(lambda: retraining.swap_under_way(sessions)) if sessions else lambda: False,
     )
 
 
@@ -60,7 +63,7 @@ def build_service(
     return ConversationService(
         knowledge,
         sessions,
-        rasa_client(settings),
+        rasa_client(settings, sessions),
         max_message_length=settings.max_message_length,
         inbox=Collector(sessions, knowledge, settings.nlu_inbox_margin),
     )

@@ -29,6 +29,8 @@ CANCEL_WORDS = "cancel_words"
 QUESTION_WORDS = "question_words"
 SKIP_WORDS = "skip_words"
 NO_WORDS = "no_words"
+# A question word this near the start makes a message a question.
+QUESTION_START_WORDS = 2
 # A denial is short, and the model must be sure of it.
 DENIAL_WORDS = 6
 DENY_CONFIDENCE = 0.8
@@ -99,10 +101,10 @@ class Context:
         return mentions(text, self._table(CANCEL_WORDS), exact=True) is not None
 
     def is_question(self, text: str) -> bool:
-        """A question mark, or a question's first word ("hoe lang duurt het")."""
-        typed = words(text)
-        starts = bool(typed) and any(words(w) == typed[:1] for w in self._table(QUESTION_WORDS))
-        return "?" in text or starts
+        """A question mark, or a question word at the start ("hoe lang duurt het", "tot hoe
+        laat zijn jullie open")."""
+        opening = words(text)[:QUESTION_START_WORDS]
+        return "?" in text or bool(occurrences(opening, self._table(QUESTION_WORDS), exact=True))
 
     def need_change(self, text: str, needs: list[str], free_text: bool) -> NeedChange | None:
         """Which needs the message takes out, or keeps alone. Only a need's own words count
@@ -120,7 +122,7 @@ class Context:
                 continue
             for start, _ in occurrences(typed, self._table(need)):
                 negated = any(0 <= start - end < NEAR for end in negations)
-                confirmed = any(0 < later - start <= NEAR + 1 for later in needed)
+                confirmed = any(abs(other - start) <= NEAR + 1 for other in needed)
                 if (negated and (short or confirmed)) or any(
                     0 < later - start <= NEAR + 1 for later in not_needed
                 ):

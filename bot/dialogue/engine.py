@@ -19,6 +19,7 @@ from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
 from bot.knowledge import Knowledge, Question
 from bot.nlu.cues import mentions
+from bot.nlu.dates import is_holiday_name
 from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
 from bot.nlu.needs import is_evidenced
 from bot.nlu.patterns import merge_entities, pattern_entities
@@ -259,8 +260,13 @@ class DialogueEngine:
         if question.type == "text":
             # A free-text answer is kept whole. Other details are taken from it only where a
             # fixed pattern finds them ("40 mensen"), not where the model guesses: in
-            # "Lindelaan 1 tot 40" the 40 is a house number, not 40 visitors.
-            entities = pattern_entities(text)
+            # "Lindelaan 1 tot 40" the 40 is a house number, not 40 visitors; and in
+            # "Christmas carol singing" Christmas is what, not when.
+            entities = [
+                e
+                for e in pattern_entities(text)
+                if not (e.name == "date" and is_holiday_name(e.text))
+            ]
         if interpretation is not None and self._not_an_answer(
             state, question, text, interpretation, entities, turn, out
         ):

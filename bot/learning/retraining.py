@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # A run whose row was not touched for this long died with its process.
 STALE_AFTER = timedelta(minutes=20)
 SWAP_TIMEOUT_SECONDS = 600
+# The phase of a model while Rasa loads it; the bot's Rasa client waits patiently then.
+SWAP_PHASE = "Model wisselen (PUT /model)"
 
 
 class TrainingBusy(RuntimeError):
@@ -195,7 +197,7 @@ class Run:
                 f"{baseline:.3f} van het huidige model",
             )
             return
-        self._progress("Model wisselen (PUT /model)", 95)
+        self._progress(SWAP_PHASE, 95)
         with self.sessions() as session:
             run = session.get(NluModel, self.id)
             actor = run.started_by if run else "training"
@@ -291,7 +293,13 @@ def activate(
     if model is None or path is None:
         raise TrainingFailed("Het modelbestand bestaat niet meer.")
     if rasa_commands.is_up(settings):
-        _put_model(settings, path)
+        phase = model.phase
+        _set_phase(sessions, model_id, SWAP_PHASE)
+        try:
+            _put_model(settings, path)
+        except Exception:
+            _set_phase(sessions, model_id, phase)
+            raise
     with sessions.begin() as session:
         previous = live_model(session)
         if previous is not None and previous.id != model_id:
@@ -305,6 +313,26 @@ def activate(
         store.record(
             session, actor, "model", model.file_name or "", before, model.file_name, action
         )
+
+
+def _set_phase(sessions: sessionmaker[Session], model_id: int, phase: str | None) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            update(NluModel)
+            .where(NluModel.id == model_id)
+            .values(phase=phase, updated_at=utc_now())
+        )
+
+
+def swap_under_way(sessions: sessionmaker[Session]) -> bool:
+    """Whether Rasa is loading a model the app asked for (in any process): its parses are
+    slow then, not failing."""
+    since = utc_now() - timedelta(seconds=SWAP_TIMEOUT_SECONDS)
+    with sessions() as session:
+        found = session.scalar(
+            select(NluModel.id).where(NluModel.phase == SWAP_PHASE, NluModel.updated_at >= since)
+        )
+    return found is not None
 
 
 def load_live_model(settings: Settings, sessions: sessionmaker[Session]) -> None:

@@ -381,6 +381,12 @@ _PHRASES = (
 _BEFORE_A_DAY = re.compile(rf"{_DAYS_AROUND.pattern}$")
 
 
+def is_holiday_name(phrase: str) -> bool:
+    """Whether the phrase is a holiday's name alone ("Kerst", "Koningsdag"): in the name
+    of an activity ("kerstsamenzang") it says what, not when."""
+    return _HOLIDAY.fullmatch(phrase.lower().strip()) is not None
+
+
 def find_date_phrases(text: str) -> list[tuple[int, int]]:
     """Spans of the date phrases in a longer text, in order; used as a backup for the model.
     A phrase keeps what belongs to it ("zaterdag 6 februari", "de dag na Koningsdag",
