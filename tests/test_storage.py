@@ -9,7 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import NEED_ORDER, Knowledge
@@ -18,7 +18,7 @@ from bot.knowledge.bundle import Bundle
 from bot.routing.rules import RequestFacts, route
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
-from bot.storage.models import MessageLog, Request
+from bot.storage.models import BotText, MessageLog, NluResource, Request
 
 
 def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> Request:
@@ -47,6 +47,26 @@ def test_defaults_are_seeded_once(sessions: sessionmaker[Session], bundle: Bundl
         assert [r.name for r in repo.routing_rules(session)] == [r["name"] for r in bundle.rules]
         assert repo.fallback_department(session) == bundle.fallback_department
         assert not store_module.changes_from(session, bundle)
+
+
+def test_an_upgrade_adds_new_texts_and_vocabularies_and_keeps_the_rest(
+    sessions: sessionmaker[Session], bundle: Bundle
+) -> None:
+    with sessions.begin() as session:  # an installation from before these existed
+        session.execute(delete(BotText).where(BotText.key == "person_offer"))
+        session.execute(delete(NluResource).where(NluResource.name == "person_words"))
+        session.execute(
+            update(BotText).where(BotText.key == "welcome").values(nl="Hallo, zeg het maar!")
+        )
+    with sessions.begin() as session:
+        added = store_module.add_new_defaults(session, bundle)
+        assert sorted(added) == ["lookup.person_words", "text.person_offer"]
+    with sessions.begin() as session:
+        knowledge = store_module.load_knowledge(session)
+        assert knowledge.text("person_offer", "nl").startswith("Dat kan.")
+        assert "iemand" in knowledge.cues["person_nouns"]
+        assert knowledge.text("welcome", "nl") == "Hallo, zeg het maar!"  # the admin's edit
+        assert not store_module.add_new_defaults(session, bundle)  # a next start adds nothing
 
 
 def test_request_reference_parts_and_transcript(

@@ -32,13 +32,16 @@ def shipped_model(settings: Settings) -> Path:
 
 def database(settings: Settings) -> sessionmaker[Session]:
     """Migrate the schema and, on first start, fill the knowledge from the YAML defaults;
-    after that the database is the live source."""
+    after that the database is the live source, to which an upgrade only adds the texts and
+    vocabularies it brings."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
+        bundle = default_bundle(settings)
         if store.needs_seed(session):
-            store.seed(session, default_bundle(settings))
+            store.seed(session, bundle)
+        store.add_new_defaults(session, bundle)
     return sessions
 
 

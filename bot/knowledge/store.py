@@ -40,6 +40,9 @@ from bot.storage.models import (
     UserDepartment,
 )
 
+# Who the audit log names for what an upgrade adds.
+UPGRADE_ACTOR = "upgrade"
+
 
 def record(
     session: Session,
@@ -189,6 +192,28 @@ def seed(session: Session, bundle: Bundle) -> None:
             for (kind, name), values in bundle.resources.items()
         )
     session.flush()
+
+
+def add_new_defaults(session: Session, bundle: Bundle) -> list[str]:
+    """After an upgrade: add the bot texts and vocabularies the new version brings and the
+    database lacks (the bot needs them); everything admins have is left as it is. Returns
+    what was added, each also written to the audit log."""
+    have_texts = set(session.execute(select(BotText.group, BotText.key)).tuples())
+    have_resources = set(session.execute(select(NluResource.kind, NluResource.name)).tuples())
+    added = []
+    for group, texts in bundle.texts.items():
+        for key, text in texts.items():
+            if (group, key) not in have_texts:
+                _write_text(session, group, key, text)
+                record(session, UPGRADE_ACTOR, "text", f"{group}.{key}", None, text)
+                added.append(f"{group}.{key}")
+    for (kind, name), values in bundle.resources.items():
+        if (kind, name) not in have_resources:
+            session.add(NluResource(kind=kind, name=name, examples=values))
+            record(session, UPGRADE_ACTOR, kind, name, None, values)
+            added.append(f"{kind}.{name}")
+    session.flush()
+    return added
 
 
 def changes_from(session: Session, incoming: Bundle) -> list[Change]:
