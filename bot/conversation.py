@@ -217,7 +217,8 @@ class ConversationService:
                 request = repo.open_request(session, state.reply_to)
                 if request is None:  # checked before the engine ran; kept for type safety
                     return []
-                actions.record_resident_reply(session, request, turn.text or "")
+                said = outcome.thread_text or turn.text or ""
+                actions.record_resident_reply(session, request, said)
                 reference = request.reference
                 return [Reply(knowledge.text("reply_added", language, reference=reference))]
             case _:

@@ -16,7 +16,7 @@ from bot.dialogue.context import Context, activity_entities
 from bot.dialogue.form import MAX_TRIES, Form
 from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
-from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
+from bot.dialogue.turns import Action, Button, Expectation, Outcome, Reply, Turn
 from bot.knowledge import Knowledge, Question
 from bot.nlu.cues import mentions
 from bot.nlu.dates import is_holiday_name
@@ -94,6 +94,15 @@ class DialogueEngine:
             needs = [n for n in value.split(",") if n in self.knowledge.needs]
             entities = [Entity.from_dict(e) for e in state.carry_entities]
             self.form.start(state, needs, entities, state.carry_text, turn.known_contact, out)
+        elif kind == "thread" and state.reply_to is not None and state.carry_text:
+            if value == "reply":
+                out.action, out.thread_text = Action.ADD_TO_THREAD, state.carry_text
+                state.carry_text, state.carry_entities = None, []
+            else:  # something new: which need, with what was said kept for it
+                state.reply_to, state.phase = None, Phase.CLARIFY
+                out.replies.append(
+                    self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
+                )
         elif kind == "intent":
             self._side_intent(state, value, out, state.carry_text or "")
             self._resume(state, out, announce=True)
@@ -173,7 +182,7 @@ class DialogueEngine:
         elif state.phase == Phase.HANDOVER_OFFER:
             self._while_offering_handover(state, text, interpretation, entities, turn, out)
         elif state.reply_to is not None and state.phase == Phase.IDLE:
-            out.action = Action.ADD_TO_THREAD
+            self._reply_or_new(state, text, interpretation, entities, out)
         else:
             self._opening(state, text, interpretation, entities, turn, out)
 
@@ -219,6 +228,41 @@ class DialogueEngine:
             )
         else:
             self._side_intent(state, interpretation.intent, out, text)
+
+    def _reply_or_new(
+        self,
+        state: ConversationState,
+        text: str,
+        interpretation: Interpretation | None,
+        entities: list[Entity],
+        out: Outcome,
+    ) -> None:
+        """An official waits for the resident's answer: a message is that answer, unless it
+        looks like a new request or question; then the resident is asked which it is."""
+        if interpretation is None or not self._sounds_new(interpretation):
+            out.action = Action.ADD_TO_THREAD
+            return
+        self._carry(state, text, entities)
+        out.replies.append(
+            self.replies.say(
+                state,
+                "reply_or_new",
+                buttons=[
+                    [Button(self.replies.text(state, "button_reply"), "thread:reply")],
+                    [Button(self.replies.text(state, "button_new"), "thread:new")],
+                ],
+            )
+        )
+
+    def _sounds_new(self, interpretation: Interpretation) -> bool:
+        """A confident need with a word for it, or a confident question for the bot."""
+        if interpretation.confidence < NEW_NEED_CONFIDENCE:
+            return False
+        needs = self._needs_in(interpretation)
+        if any(is_evidenced(n, interpretation, self.knowledge) for n in needs):
+            return True
+        intent = interpretation.intent
+        return intent == "check_status" or intent in self.knowledge.faq
 
     def _follows_up(
         self, pointer: str, text: str, interpretation: Interpretation, needs: list[str]

@@ -60,3 +60,5 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     action: Action | None = None
     follow_up: list[Reply] = field(default_factory=list)  # shown after the action's result
+    # For ADD_TO_THREAD after the resident said which: the message to add (it came earlier).
+    thread_text: str | None = None

@@ -444,3 +444,20 @@ def test_a_need_without_evidence_is_offered_not_added(knowledge: Knowledge) -> N
     assert "need:permit" in chat.button_data(outcome)
     chat.press("need:permit")
     assert chat.state.needs == ["tools", "permit"]
+
+
+def test_a_reply_to_an_official_or_something_new(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    chat.state.reply_to = 7  # an official asked the resident something
+    assert chat.text("ja dat klopt, het zijn 40 stoelen").action == Action.ADD_TO_THREAD
+
+    asked = chat.text("kunnen we ook tafels lenen voor de kerstmarkt", "request_tools", 0.93)
+    assert asked.action is None and "thread:reply" in chat.button_data(asked)
+    reply = chat.press("thread:reply")
+    assert reply.action == Action.ADD_TO_THREAD
+    assert reply.thread_text == "kunnen we ook tafels lenen voor de kerstmarkt"
+
+    chat.text("en wat kost een zaal huren eigenlijk?", "faq_costs", 0.9)
+    new = chat.press("thread:new")
+    assert new.action is None and chat.state.reply_to is None
+    assert "need:room" in chat.button_data(new)
