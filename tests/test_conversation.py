@@ -14,14 +14,14 @@ from bot.conversation import ConversationService, Sender
 from bot.dialogue.turns import Reply, Turn
 from bot.knowledge.store import KnowledgeSource
 from bot.queue.queries import QueueFilter, queue
-from bot.storage.models import Request
+from bot.storage.models import Conversation, Request, Resident
 from tests.fakes.nlu import ScriptedNLU, rasa
 from tests.test_queue import TODAY
 
 UNSURE = ("inform", 0.3)
 
 
-class Resident:
+class ResidentChat:
     def __init__(self, sessions: sessionmaker[Session], external_id: str) -> None:
         self.nlu = ScriptedNLU()
         self.service = ConversationService(
@@ -54,7 +54,7 @@ def buttons(reply: Reply) -> list[str]:
 def test_an_answer_after_the_activity_is_said_and_can_be_urgent(
     sessions: sessionmaker[Session],
 ) -> None:
-    resident = Resident(sessions, "5001")
+    resident = ResidentChat(sessions, "5001")
     summary = resident.room_for("morgen")  # the room department answers in working days
     assert "uiterlijk" in summary.text and "Let op" in summary.text
     assert "confirm:urgent" in buttons(summary)
@@ -63,7 +63,7 @@ def test_an_answer_after_the_activity_is_said_and_can_be_urgent(
     assert "spoed" in again.text and "confirm:urgent" not in buttons(again)
     resident.press("confirm:send")
 
-    later = Resident(sessions, "5002")
+    later = ResidentChat(sessions, "5002")
     relaxed = later.room_for("20 december")
     assert "Let op" not in relaxed.text and "confirm:urgent" not in buttons(relaxed)
     later.press("confirm:send")
@@ -79,7 +79,7 @@ def test_an_answer_after_the_activity_is_said_and_can_be_urgent(
 
 
 def test_status_with_a_reference_shows_only_that_request(sessions: sessionmaker[Session]) -> None:
-    resident = Resident(sessions, "5003")
+    resident = ResidentChat(sessions, "5003")
     for day in ("20 december", "21 december"):
         resident.room_for(day)
         resident.press("confirm:send")
@@ -95,3 +95,20 @@ def test_status_with_a_reference_shows_only_that_request(sessions: sessionmaker[
     stranger = Turn(command="status", text="WW-2026-999999")
     unknown = asyncio.run(resident.service.handle(resident.sender, stranger))[0].text
     assert "WW-2026-999999" in unknown and first not in unknown
+
+
+def test_a_correction_that_changes_only_an_answer_is_saved(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The stored state must not share its dicts with the state the engine changes: a turn
+    that only changes an answer (a correction) was compared equal and not written."""
+    resident = ResidentChat(sessions, "5004")
+    resident.say("Wij zoeken een zaal voor de buurtbingo", ("request_room", 0.95))
+    for answer in ("20 december", "14:00", "17:00", "40"):
+        resident.say(answer)
+    changed = resident.say("sorry, het zijn er 60", ("nlu_fallback", 0.4))
+    assert "60" in changed[-1].text
+    with sessions() as session:
+        resident_id = session.scalar(select(Resident.id).where(Resident.external_id == "5004"))
+        state = session.get(Conversation, resident_id)
+        assert state is not None and state.state["answers"]["people"] == 60

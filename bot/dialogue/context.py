@@ -138,6 +138,17 @@ class Context:
             )
         return NeedChange(remove=remove) if remove else None
 
+    def named_needs(self, text: str) -> set[str]:
+        """The needs whose own words the text uses ("lenen", "subsidie"), not negated."""
+        typed = words(text)
+        negations = self._ends(typed, NEGATION_WORDS)
+        return {
+            need
+            for need in NEED_ORDER
+            for start, _ in occurrences(typed, self._table(need))
+            if not any(0 <= start - end < NEAR for end in negations)
+        }
+
     def _starts(self, typed: list[str], table: str) -> list[int]:
         return [start for start, _ in occurrences(typed, self._table(table), exact=True)]
 

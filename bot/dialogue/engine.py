@@ -28,6 +28,9 @@ from bot.nlu.patterns import merge_entities, pattern_entities
 # something other than an answer. Below these, the message is treated as the answer.
 SIDE_QUESTION_CONFIDENCE = 0.75
 NEW_NEED_CONFIDENCE = 0.8
+# Below that, a need among the model's first readings counts when the text names it.
+WEAK_NEED_CONFIDENCE = 0.3
+WEAK_READINGS = 2
 CANCEL_CONFIDENCE = 0.85
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
 
@@ -264,6 +267,18 @@ class DialogueEngine:
         intent = interpretation.intent
         return intent == "check_status" or intent in self.knowledge.faq
 
+    def _weakly_read(self, interpretation: Interpretation) -> list[str]:
+        """Needs the model reads with some confidence only, and the text names with the
+        need's own words ("en we willen ook tafels lenen"): with a word, that is enough."""
+        needs = [
+            need
+            for intent, confidence in interpretation.ranking[:WEAK_READINGS]
+            if confidence >= WEAK_NEED_CONFIDENCE
+            for need in self._needs_of(intent)
+        ]
+        named = self.context.named_needs(interpretation.text)
+        return [need for need in dict.fromkeys(needs) if need in named]
+
     def _follows_up(
         self, pointer: str, text: str, interpretation: Interpretation, needs: list[str]
     ) -> bool:
@@ -364,7 +379,7 @@ class DialogueEngine:
             return True
         new_needs = [n for n in self._needs_in(interpretation) if n not in state.needs]
         if confidence < NEW_NEED_CONFIDENCE:
-            new_needs = []
+            new_needs = [n for n in self._weakly_read(interpretation) if n not in state.needs]
         # A message that is no answer to a typed question is about a new need when it also
         # has a word for it: an e-mail address with a typo is no loan request. A free-text
         # answer may merely sound like one ("Straatfeest"): keep it as the answer and offer

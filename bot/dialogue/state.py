@@ -3,6 +3,7 @@ restart of the bot loses nothing."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,7 +58,13 @@ class ConversationState:
     def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
         if not data:
             return cls()
-        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        # A copy: the stored JSON must not change with the state, or saving a state whose
+        # only change is inside `answers` would compare equal to it and write nothing.
+        known = {
+            key: copy.deepcopy(value)
+            for key, value in data.items()
+            if key in cls.__dataclass_fields__
+        }
         state = cls(**known)
         state.phase = Phase(state.phase)
         return state

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,11 +240,15 @@ def _write(path: Path, data: dict[str, Any], header: str) -> None:
 
 
 def nlu_files(
-    bundle: Bundle, *, every_language: bool = False
+    bundle: Bundle,
+    *,
+    every_language: bool = False,
+    leave_out: Callable[[str], bool] = lambda name: False,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """The training data as Rasa NLU files (name, content): one file per need or
     conversation intent, one for all FAQ intents, one for combined needs, one for entities.
-    Dutch is the default; `every_language` names it too, so an export reads back exactly."""
+    Dutch is the default; `every_language` names it too, so an export reads back exactly.
+    Lookup tables for which `leave_out` is true are not written (the app's own words)."""
     files: dict[str, list[dict[str, Any]]] = {}
     for intent in sorted(bundle.intents):
         kind = intent_kind(intent)
@@ -260,6 +264,8 @@ def nlu_files(
                 block["examples"] = "".join(f"- {text}\n" for text in texts)
                 files.setdefault(name, []).append(block)
     for (kind, name), values in bundle.resources.items():
+        if kind == "lookup" and leave_out(name):
+            continue
         files.setdefault("entities.yml", []).append(
             {kind: name, "examples": "".join(f"- {value}\n" for value in values)}
         )

@@ -29,6 +29,9 @@ class Vocabulary:
 
 
 # The tables the conversation reads words from (bot/dialogue/confirmation.py and context.py).
+# Except the first three (which also help the model tell yes from no), they are the app's
+# words only, not features for the model: a change works at once, without retraining.
+MODEL_FEATURES = {"yes_words", "no_words", "edit_words"}
 DIALOGUE_PURPOSES = {
     "yes_words": "Woorden die 'ja' zeggen bij een bevestiging (versturen, een medewerker).",
     "no_words": "Woorden die 'nee' zeggen bij een bevestiging.",
@@ -71,14 +74,24 @@ DIALOGUE_PURPOSES = {
 }
 
 
+def conversation_only(name: str) -> bool:
+    """Whether a lookup table is the conversation's own vocabulary, left out of training."""
+    return (name in DIALOGUE_PURPOSES and name not in MODEL_FEATURES) or name.startswith(
+        QUESTION_NAMES_PREFIX
+    )
+
+
 def purpose(name: str) -> str:
     """What the table does, for the admin page."""
+    at_once = ""
+    if conversation_only(name):
+        at_once = " Werkt meteen; het model gebruikt deze lijst niet."
     if name in DIALOGUE_PURPOSES:
-        return DIALOGUE_PURPOSES[name]
+        return DIALOGUE_PURPOSES[name] + at_once
     if name.startswith(QUESTION_NAMES_PREFIX):
         return (
             f"Hoe bewoners de vraag '{name.removeprefix(QUESTION_NAMES_PREFIX)}' noemen: een "
-            "verbetering die deze woorden gebruikt, past dat antwoord aan."
+            "verbetering die deze woorden gebruikt, past dat antwoord aan." + at_once
         )
     if name in NEED_ORDER:
         return (

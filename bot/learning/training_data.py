@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import KnowledgeError
+from bot.knowledge import KnowledgeError, vocabularies
 from bot.knowledge.bundle import ENTITIES, Bundle, domain, nlu_files, validation_rules
 from bot.settings import Settings
 
@@ -62,7 +62,7 @@ def render(bundle: Bundle, settings: Settings, directory: Path) -> str:
     shutil.copyfile(settings.rasa_project_dir / "config.yml", directory / "config.yml")
     _dump(directory / "domain.yml", domain(bundle))
     _dump(directory / "data" / "rules.yml", validation_rules(bundle))
-    for name, content in nlu_files(bundle):
+    for name, content in nlu_files(bundle, leave_out=vocabularies.conversation_only):
         _dump(directory / "data" / "nlu" / name, content)
     return data_hash(directory)
 

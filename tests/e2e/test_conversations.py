@@ -190,6 +190,36 @@ def test_side_questions_and_status_in_the_middle(
     assert resident.question_in(replies[-1]) == "start_time"
 
 
+def test_corrections_removals_and_a_person_in_the_middle(
+    bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge, sessions
+) -> None:
+    saturday = future_saturday()
+    resident = Resident(telegram, knowledge, 1013)
+    replies = resident.say(f"we willen {dutch(saturday)} een bingo in het buurthuis voor 40 mensen")
+    assert "purpose" not in resident.asked  # the bingo answers it
+    assert resident.question_in(replies[-1]) == "start_time"
+    replies = resident.say("sorry, het zijn er 60")
+    assert "60" in replies[-1]["text"] and resident.question_in(replies[-1]) == "start_time"
+    replies = resident.say("en we willen ook tafels lenen")
+    assert resident.question_in(replies[-1]) == "start_time"  # the room's questions first
+    replies = resident.say("nee, we hoeven toch niks te lenen")
+    assert resident.question_in(replies[-1]) == "start_time"
+    replies = resident.say("kan ik iemand van de gemeente spreken?")
+    assert "handover:yes" in [data for _, data in telegram.buttons(replies[-1])]
+    replies = resident.press("handover:no")
+    assert resident.question_in(replies[-1]) == "start_time"
+    resident.asked = ["start_time"]  # asked again after each of the above, as it should be
+    replies = resident.answer_all(
+        {"start_time": "van 14:00 tot 17:00", "neighbourhood": "button:choice:Oost", **CONTACT},
+        replies,
+    )
+    reference = send_and_get_reference(resident)
+    request = stored(sessions, reference)
+    assert request.needs == ["room"]
+    assert request.answers["people"] == 60, resident.transcript()
+    assert request.answers["purpose"] == "bingo"
+
+
 def test_bad_input_gets_a_friendly_answer_and_nothing_is_lost(
     bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge
 ) -> None:
