@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from bot.knowledge import NEED_ORDER, QUESTION_NAMES_PREFIX, Knowledge, Question
 from bot.nlu.cues import is_one_of, mentions, occurrences, words
-from bot.nlu.interpretation import Entity, Interpretation
+from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
+from bot.nlu.needs import is_evidenced
 
 PERSON_WORDS = "person_words"
 PERSON_NOUNS = "person_nouns"
@@ -29,6 +30,11 @@ CANCEL_WORDS = "cancel_words"
 QUESTION_WORDS = "question_words"
 SKIP_WORDS = "skip_words"
 NO_WORDS = "no_words"
+# How sure the model must be of a new need (or a question) in the middle of a request;
+# below that, a need among its first readings counts when the text names it.
+NEW_NEED_CONFIDENCE = 0.8
+WEAK_NEED_CONFIDENCE = 0.3
+WEAK_READINGS = 2
 # A question word this near the start makes a message a question.
 QUESTION_START_WORDS = 2
 # A denial is short, and the model must be sure of it.
@@ -176,6 +182,46 @@ class Context:
             if named:
                 return named
         return []
+
+    def sounds_new(self, interpretation: Interpretation) -> bool:
+        """A confident need with a word for it, or a confident question for the bot."""
+        if interpretation.confidence < NEW_NEED_CONFIDENCE:
+            return False
+        needs = self.needs_in(interpretation)
+        if any(is_evidenced(n, interpretation, self.knowledge) for n in needs):
+            return True
+        intent = interpretation.intent
+        return intent == "check_status" or intent in self.knowledge.faq
+
+    def weakly_read(self, interpretation: Interpretation) -> list[str]:
+        """Needs the model reads with some confidence only, and the text names with the
+        need's own words ("en we willen ook tafels lenen"): with a word, that is enough."""
+        needs = [
+            need
+            for intent, confidence in interpretation.ranking[:WEAK_READINGS]
+            if confidence >= WEAK_NEED_CONFIDENCE
+            for need in self.needs_of(intent)
+        ]
+        named = self.named_needs(interpretation.text)
+        return [need for need in dict.fromkeys(needs) if need in named]
+
+    def follows_up(
+        self, pointer: str, text: str, interpretation: Interpretation, needs: list[str]
+    ) -> bool:
+        """Whether a message right after an out-of-scope answer is about the same topic: it
+        uses the topic's words, or the model reads a request into a question that has no
+        word for it ("en hoe vraag ik die aan?" is no permit request)."""
+        if mentions(text, self.knowledge.cues.get(pointer, ())):
+            return True
+        evidenced = [n for n in needs if is_evidenced(n, interpretation, self.knowledge)]
+        return bool(needs) and not evidenced and self.is_question(text)
+
+    def needs_in(self, interpretation: Interpretation) -> list[str]:
+        return self.needs_of(interpretation.intent)
+
+    def needs_of(self, intent: str | None) -> list[str]:
+        parts = (intent or "").split(MULTI_INTENT_SEPARATOR)
+        return [n for n in map(self.knowledge.need_for_intent, parts) if n]
 
 
 def activity_entities(text: str, knowledge: Knowledge) -> list[Entity]:

@@ -12,25 +12,20 @@ from datetime import date
 
 from bot.dialogue import confirmation
 from bot.dialogue.confirmation import Answer, readable
-from bot.dialogue.context import Context, activity_entities
+from bot.dialogue.context import NEW_NEED_CONFIDENCE, Context, activity_entities
 from bot.dialogue.form import MAX_TRIES, Form
 from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Button, Expectation, Outcome, Reply, Turn
 from bot.knowledge import Knowledge, Question
-from bot.nlu.cues import mentions
 from bot.nlu.dates import is_holiday_name
-from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR, Entity, Interpretation
+from bot.nlu.interpretation import Entity, Interpretation
 from bot.nlu.needs import is_evidenced
 from bot.nlu.patterns import merge_entities, pattern_entities
 
 # How sure the model must be before a message in the middle of the questions is taken as
 # something other than an answer. Below these, the message is treated as the answer.
 SIDE_QUESTION_CONFIDENCE = 0.75
-NEW_NEED_CONFIDENCE = 0.8
-# Below that, a need among the model's first readings counts when the text names it.
-WEAK_NEED_CONFIDENCE = 0.3
-WEAK_READINGS = 2
 CANCEL_CONFIDENCE = 0.85
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
 
@@ -206,9 +201,9 @@ class DialogueEngine:
                 self.replies.say(state, "nlu_unavailable", buttons=self.replies.need_buttons(state))
             )
             return
-        needs = self._needs_in(interpretation)
+        needs = self.context.needs_in(interpretation)
         pointer, state.pointer = state.pointer, None
-        if pointer and self._follows_up(pointer, text, interpretation, needs):
+        if pointer and self.context.follows_up(pointer, text, interpretation, needs):
             state.pointer = pointer  # "en hoe vraag ik die aan?" after the parking pointer
             out.replies.append(self.replies.say(state, pointer))
         elif needs and not interpretation.is_fallback:
@@ -218,7 +213,8 @@ class DialogueEngine:
                 text = f"{text}\n{state.carry_text}"
             self.form.start(state, needs, entities, text, turn.known_contact, out)
             # A need the model read but the text gives no evidence for is offered, not added.
-            unsure = [n for n in self._needs_of(interpretation.model_intent) if n not in needs]
+            read = self.context.needs_of(interpretation.model_intent)
+            unsure = [n for n in read if n not in needs]
             if unsure and out.replies:
                 out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, unsure))
         elif interpretation.is_fallback:
@@ -242,7 +238,7 @@ class DialogueEngine:
     ) -> None:
         """An official waits for the resident's answer: a message is that answer, unless it
         looks like a new request or question; then the resident is asked which it is."""
-        if interpretation is None or not self._sounds_new(interpretation):
+        if interpretation is None or not self.context.sounds_new(interpretation):
             out.action = Action.ADD_TO_THREAD
             return
         self._carry(state, text, entities)
@@ -256,39 +252,6 @@ class DialogueEngine:
                 ],
             )
         )
-
-    def _sounds_new(self, interpretation: Interpretation) -> bool:
-        """A confident need with a word for it, or a confident question for the bot."""
-        if interpretation.confidence < NEW_NEED_CONFIDENCE:
-            return False
-        needs = self._needs_in(interpretation)
-        if any(is_evidenced(n, interpretation, self.knowledge) for n in needs):
-            return True
-        intent = interpretation.intent
-        return intent == "check_status" or intent in self.knowledge.faq
-
-    def _weakly_read(self, interpretation: Interpretation) -> list[str]:
-        """Needs the model reads with some confidence only, and the text names with the
-        need's own words ("en we willen ook tafels lenen"): with a word, that is enough."""
-        needs = [
-            need
-            for intent, confidence in interpretation.ranking[:WEAK_READINGS]
-            if confidence >= WEAK_NEED_CONFIDENCE
-            for need in self._needs_of(intent)
-        ]
-        named = self.context.named_needs(interpretation.text)
-        return [need for need in dict.fromkeys(needs) if need in named]
-
-    def _follows_up(
-        self, pointer: str, text: str, interpretation: Interpretation, needs: list[str]
-    ) -> bool:
-        """Whether a message right after an out-of-scope answer is about the same topic: it
-        uses the topic's words, or the model reads a request into a question that has no
-        word for it ("en hoe vraag ik die aan?" is no permit request)."""
-        if mentions(text, self.knowledge.cues.get(pointer, ())):
-            return True
-        evidenced = [n for n in needs if is_evidenced(n, interpretation, self.knowledge)]
-        return bool(needs) and not evidenced and self.context.is_question(text)
 
     def _while_asking(
         self,
@@ -377,9 +340,10 @@ class DialogueEngine:
             state.phase = Phase.EDIT_MENU
             out.replies.append(self.replies.edit_menu(state, "misunderstood"))
             return True
-        new_needs = [n for n in self._needs_in(interpretation) if n not in state.needs]
+        read = self.context.needs_in(interpretation)
         if confidence < NEW_NEED_CONFIDENCE:
-            new_needs = [n for n in self._weakly_read(interpretation) if n not in state.needs]
+            read = self.context.weakly_read(interpretation)
+        new_needs = [n for n in read if n not in state.needs]
         # A message that is no answer to a typed question is about a new need when it also
         # has a word for it: an e-mail address with a typo is no loan request. A free-text
         # answer may merely sound like one ("Straatfeest"): keep it as the answer and offer
@@ -418,7 +382,7 @@ class DialogueEngine:
         elif intent == "cancel" and sure:
             self._cancel(state, out)
         elif interpretation and (
-            new := [n for n in self._needs_in(interpretation) if n not in state.needs]
+            new := [n for n in self.context.needs_in(interpretation) if n not in state.needs]
         ):
             self.form.start(state, new, entities, text, turn.known_contact, out)
         elif intent in SIDE_INTENTS_WHILE_ASKING or intent in self.knowledge.faq:
@@ -540,13 +504,6 @@ class DialogueEngine:
         if state.phase not in (Phase.ASKING, Phase.HANDOVER_OFFER) or not state.current:
             return None
         return self.knowledge.question(state.current)
-
-    def _needs_in(self, interpretation: Interpretation) -> list[str]:
-        return self._needs_of(interpretation.intent)
-
-    def _needs_of(self, intent: str | None) -> list[str]:
-        parts = (intent or "").split(MULTI_INTENT_SEPARATOR)
-        return [n for n in map(self.knowledge.need_for_intent, parts) if n]
 
     def _carry(self, state: ConversationState, text: str, entities: list[Entity]) -> None:
         state.carry_text = text
