@@ -128,6 +128,8 @@ class DialogueEngine:
             self.form.advance(state, out)
         elif kind == "skip" and question and question.optional:
             self.form.answer(state, question, None, [], out)
+        elif kind == "unlisted" and question and state.unlisted:
+            self.form.answer(state, question, state.unlisted, [], out)
         elif kind == "choice" and question and question.type == "choice":
             self.form.answer(state, question, value, [], out)
         elif kind == "handover" and state.phase == Phase.HANDOVER_OFFER:
@@ -212,10 +214,11 @@ class DialogueEngine:
                 entities = [*entities, *carried]
                 text = f"{text}\n{state.carry_text}"
             self.form.start(state, needs, entities, text, turn.known_contact, out)
-            # A need the model read but the text gives no evidence for is offered, not added.
+            # A need the model read but the text gives no evidence for is offered, not added;
+            # and only when the model was sure ("nieuwjaarsborrel" is no loan request).
             read = self.context.needs_of(interpretation.model_intent)
             unsure = [n for n in read if n not in needs]
-            if unsure and out.replies:
+            if unsure and out.replies and interpretation.confidence >= NEW_NEED_CONFIDENCE:
                 out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, unsure))
         elif interpretation.is_fallback:
             self._carry(state, text, entities)

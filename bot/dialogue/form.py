@@ -17,7 +17,7 @@ from bot.dialogue.presentation import need_list
 from bot.dialogue.replies import CONTACT_KEYS, Replies
 from bot.dialogue.slots import fill_from_entities
 from bot.dialogue.state import ConversationState, Phase
-from bot.dialogue.turns import Outcome, Reply, Turn
+from bot.dialogue.turns import Button, Outcome, Reply, Turn
 from bot.dialogue.validators import Invalid, still_consistent, validate
 from bot.knowledge import NEED_ORDER, Knowledge, Question
 from bot.nlu.interpretation import Entity
@@ -106,13 +106,25 @@ class Form:
             except Invalid as problem:
                 self._reject(state, question, problem, out)
                 return
+            if not self._listed(question, value) and state.unlisted != value:
+                self._confirm_unlisted(state, question, value, out)
+                return
+        state.unlisted = None
         self._store(state, question, value, overwrite=False)
         state.problems.pop(question.key, None)
         self._drop_invalidated(state, question.key)
         self.fill(state, entities, None, exclude=question.from_entity)
-        if not self._listed(question, value):
-            out.replies.append(self.replies.say(state, "choice_unlisted", value=value))
         self.advance(state, out)
+
+    def _confirm_unlisted(
+        self, state: ConversationState, question: Question, value: str, out: Outcome
+    ) -> None:
+        """A name not on an open list ("Kanaleneiland", or "ergens") is kept only once the
+        resident confirms it: with the button, or by typing it again."""
+        state.unlisted = value
+        prefix = self.replies.text(state, "choice_unlisted_confirm", value=value)
+        keep = Button(self.replies.text(state, "button_keep_typed", value=value), "unlisted:keep")
+        out.replies.append(self.replies.prompt(state, question, prefix, extra=[keep]))
 
     def _listed(self, question: Question, value: Any) -> bool:
         """Whether a choice answer is one of the choices (an open list also takes others)."""

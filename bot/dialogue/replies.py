@@ -54,6 +54,7 @@ class Replies:
         question: Question,
         prefix: str | None,
         skippable: bool = True,
+        extra: list[Button] | None = None,
     ) -> Reply:
         parts = [prefix] if prefix else []
         if question.key in CONTACT_KEYS and not state.privacy_notice_shown:
@@ -70,6 +71,7 @@ class Replies:
                     row = []
             if row:
                 buttons.append(row)
+        buttons.extend([button] for button in extra or [])
         if question.optional and skippable:
             buttons.append([Button(self.text(state, "skip"), "skip")])
         return Reply(" ".join(parts), buttons)

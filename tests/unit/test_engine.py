@@ -461,3 +461,15 @@ def test_a_reply_to_an_official_or_something_new(knowledge: Knowledge) -> None:
     new = chat.press("thread:new")
     assert new.action is None and chat.state.reply_to is None
     assert "need:room" in chat.button_data(new)
+
+
+def test_an_unsure_combination_offers_nothing_it_has_no_word_for(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    text = "we willen een vergunning voor de nieuwjaarsborrel op het plein"
+    model = said(text, "request_tools+request_permit", 0.62)
+    settled = Interpretation(
+        text, "request_permit", 0.62, model.ranking, (), "request_tools+request_permit"
+    )
+    outcome = chat.turn(Turn(text=text, interpretation=settled))
+    assert chat.state.needs == ["permit"]
+    assert "need:tools" not in chat.button_data(outcome)
