@@ -23,7 +23,7 @@ from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
-from bot.knowledge import NEED_ORDER, Knowledge
+from bot.knowledge import NEED_ORDER, RECURRENCE, Knowledge
 from bot.knowledge.store import KnowledgeSource
 from bot.learning.inbox import Collector, Unsure, intent_mattered
 from bot.nlu.client import NLUUnavailable, RasaClient
@@ -259,11 +259,12 @@ class ConversationService:
         else:
             decision = self._route(session, state)
         department = repo.departments(session)[decision.department]
+        recurrence = {RECURRENCE: state.recurrence} if state.recurrence else {}
         request = repo.create_request(
             session,
             resident=resident,
             needs=state.needs,
-            answers=state.answers,
+            answers={**state.answers, **recurrence},
             decision=decision,
             due=add_working_days(self.today(), department.sla_days),
             language=state.language,

@@ -112,3 +112,24 @@ def test_a_correction_that_changes_only_an_answer_is_saved(
         resident_id = session.scalar(select(Resident.id).where(Resident.external_id == "5004"))
         state = session.get(Conversation, resident_id)
         assert state is not None and state.state["answers"]["people"] == 60
+
+
+def test_a_recurring_activity_is_stored_with_its_recurrence(
+    sessions: sessionmaker[Session],
+) -> None:
+    resident = ResidentChat(sessions, "5005")
+    first = resident.say(
+        "Wij zoeken elke dinsdag vanaf januari een zaal voor de breiclub", ("request_room", 0.95)
+    )
+    assert "terugkomt (elke dinsdag vanaf januari)" in first[-1].text
+    for answer in ("dinsdag 5 januari", "14:00", "17:00", "12", "Oost", "Breien", "Ans de Vries"):
+        resident.say(answer)
+    resident.say("0612345678")
+    summary = resident.press("skip")[-1]
+    assert "Herhaling: elke dinsdag vanaf januari" in summary.text
+    resident.press("confirm:send")
+    with sessions() as session:
+        request = session.scalar(select(Request).order_by(Request.id.desc()))
+        assert request is not None
+        assert request.answers["recurrence"] == "elke dinsdag vanaf januari"
+        assert request.answers["date"] == "2027-01-05"

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot import accounts
 from bot.delivery import outbox
 from bot.dialogue.presentation import format_value, need_label
-from bot.knowledge import Knowledge
+from bot.knowledge import RECURRENCE, Knowledge
 from bot.queue import actions, queries, stats, workflow
 from bot.queue.queries import QueueFilter
 from bot.storage import models
@@ -414,7 +414,7 @@ def _answer(knowledge: Knowledge, key: str, value: Any) -> tuple[str, str]:
     try:
         question = knowledge.question(key)
     except KeyError:
-        return key, str(value)
+        return ("Herhaling" if key == RECURRENCE else key), str(value)
     label = question.label.get(LANGUAGE) or question.label["nl"]
     return label, format_value(question, value, LANGUAGE, knowledge)
 

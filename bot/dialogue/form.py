@@ -24,6 +24,8 @@ from bot.nlu.interpretation import Entity
 
 # After this many answers that could not be used, a person is offered.
 MAX_TRIES = 3
+# The problem of a date that recurs: no failure, but something to keep.
+RECURRING = "date_recurring"
 
 
 class Form:
@@ -81,7 +83,14 @@ class Form:
         state.answers.update(filled)
         for key, problem in problems.items():
             state.problems[key] = {"key": problem.key, "params": problem.params}
+            self._note_recurrence(state, problem)
         return filled
+
+    def _note_recurrence(self, state: ConversationState, problem: Invalid) -> None:
+        """A recurring date ("elke dinsdag vanaf januari") is kept with the request; the
+        date question then asks for the first one."""
+        if problem.key == RECURRING:
+            state.recurrence = problem.params.get("recurrence") or state.recurrence
 
     def answer(
         self,
@@ -177,7 +186,9 @@ class Form:
     def _reject(
         self, state: ConversationState, question: Question, problem: Invalid, out: Outcome
     ) -> None:
-        state.tries += 1
+        self._note_recurrence(state, problem)
+        if problem.key != RECURRING:  # noted, not a failed answer
+            state.tries += 1
         if state.tries >= MAX_TRIES:
             state.phase = Phase.HANDOVER_OFFER
             out.replies.append(self.replies.handover_offer(state))

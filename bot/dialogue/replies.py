@@ -84,6 +84,8 @@ class Replies:
             lines.append("")
             lines.append(definition.label.get(language) or definition.label["nl"])
             lines.extend(self._summary_line(state, question) for question in definition.questions)
+        if state.recurrence:
+            lines.append(self.text(state, "summary_recurrence", recurrence=state.recurrence))
         lines.append("")
         lines.append(self.text(state, "summary_contact"))
         lines.extend(self._summary_line(state, q) for q in self.knowledge.contact)

@@ -33,6 +33,8 @@ class ConversationState:
     # Why a detail from an earlier message could not be used, shown with its question.
     problems: dict[str, dict[str, Any]] = field(default_factory=dict)
     privacy_notice_shown: bool = False
+    # How the activity recurs ("elke dinsdag vanaf januari"); the date is its first day.
+    recurrence: str | None = None
     # A name typed for an open list that is not on it, until the resident confirms it.
     unlisted: str | None = None
     # The out-of-scope pointer just given: a follow-up question on it gets it again.

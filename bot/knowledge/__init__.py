@@ -33,6 +33,9 @@ POINTER_PREFIX = "out_of_scope_"
 # A lookup table "question_<key>" holds the words residents use for that question
 # ("begint" for start_time): a correction that uses them changes that answer.
 QUESTION_NAMES_PREFIX = "question_"
+# The answer key under which a request keeps how its activity recurs (no question asks it:
+# it comes with a recurring date, "elke dinsdag vanaf januari").
+RECURRENCE = "recurrence"
 
 
 class KnowledgeError(ValueError):

@@ -298,7 +298,7 @@ def parse_date(text: str, today: date) -> date:
         # the model took for a date ("5 tafels") would become a pick-up date.
         raise DateProblem("date_unreadable", {})
     if _RECURRING.search(lowered):
-        raise DateProblem("date_recurring", {})
+        raise DateProblem("date_recurring", {"recurrence": " ".join(text.split())})
     if (match := _DAYS_AROUND.search(lowered)) and (anchor := _anchor(match, lowered, today)):
         amount = _amount(match.group("amount") or "1") or 1
         forward = match.group("direction") in ("na", "after")

@@ -8,7 +8,8 @@ of the same kind through the real Rasa server and the real bot process.
 
 What a turn may check, after the engine handled it:
 - `asks`: the question now open; `summary: true`: the summary is shown;
-- `says`: text keys of which one reply must be made (placeholders match anything);
+- `says`: text or error keys, each of which a reply must be made of (placeholders match
+  anything);
 - `action`: what the service is asked to do (submit, handover, show_status);
 - `needs`: the request's needs; `answers`: stored answers (a subset), `unanswered`: keys
   not answered (yet).
@@ -114,7 +115,8 @@ def _check(
     if step.get("summary"):
         assert state.phase == Phase.CONFIRM, f"expected the summary, got {state.phase}:\n{said}"
     for key in [step["says"]] if isinstance(step.get("says"), str) else step.get("says", []):
-        template = knowledge.texts[key].get(state.language) or knowledge.texts[key]["nl"]
+        texts = knowledge.texts.get(key) or knowledge.errors[key]  # a bot text or an error
+        template = texts.get(state.language) or texts["nl"]
         assert _made_of(template, said), f"expected the text {key!r} in:\n{said}"
     if "action" in step:
         assert outcome.action == step["action"], f"expected {step['action']}, got {outcome.action}"
