@@ -5,6 +5,7 @@ would come after the activity can be marked urgent, and urgent requests lead the
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +17,8 @@ from bot.knowledge.store import KnowledgeSource
 from bot.queue.queries import QueueFilter, queue
 from bot.storage.models import Conversation, Request, Resident
 from tests.fakes.nlu import ScriptedNLU, rasa
-from tests.test_queue import TODAY
 
+TODAY = date(2026, 11, 23)  # a Monday
 UNSURE = ("inform", 0.3)
 
 

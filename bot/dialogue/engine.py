@@ -49,7 +49,7 @@ class DialogueEngine:
 
     def handle(self, state: ConversationState, turn: Turn) -> Outcome:
         out = Outcome()
-        self._forget_removed_question(state)
+        self.form.forget_removed_question(state)
         if turn.command:
             self._command(state, turn, out)
         elif turn.media:
@@ -486,22 +486,6 @@ class DialogueEngine:
         out.replies.append(self.replies.edit_menu(state))
 
     # -- small helpers ------------------------------------------------------------------
-
-    def _forget_removed_question(self, state: ConversationState) -> None:
-        """An admin removed the question this resident was answering: go on with the next
-        open one (or the summary), keeping every answer already given."""
-        if state.current and not self.knowledge.has_question(state.current):
-            state.tries = 0
-            state.current = next(
-                (
-                    q.key
-                    for q in self.knowledge.questions_for(state.needs)
-                    if q.key not in state.answers
-                ),
-                None,
-            )
-            if state.current is None and state.phase in (Phase.ASKING, Phase.HANDOVER_OFFER):
-                state.phase = Phase.CONFIRM
 
     def _current_question(self, state: ConversationState) -> Question | None:
         if state.phase not in (Phase.ASKING, Phase.HANDOVER_OFFER) or not state.current:

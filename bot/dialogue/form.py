@@ -364,3 +364,19 @@ class Form:
         if problem:
             prefix = self.knowledge.error(problem["key"], state.language, **problem["params"])
         out.replies.append(self.replies.prompt(state, question, prefix=prefix))
+
+    def forget_removed_question(self, state: ConversationState) -> None:
+        """An admin removed the question this resident was answering: go on with the next
+        open one (or the summary), keeping every answer already given."""
+        if state.current and not self.knowledge.has_question(state.current):
+            state.tries = 0
+            state.current = next(
+                (
+                    q.key
+                    for q in self.knowledge.questions_for(state.needs)
+                    if q.key not in state.answers
+                ),
+                None,
+            )
+            if state.current is None and state.phase in (Phase.ASKING, Phase.HANDOVER_OFFER):
+                state.phase = Phase.CONFIRM
