@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import httpx
@@ -21,8 +20,7 @@ from bot.nlu.interpretation import Interpretation
 
 log = logging.getLogger(__name__)
 
-# After a failure: how long to fail fast at least, and how often to probe Rasa meanwhile.
-COOL_DOWN_SECONDS = 10.0
+# After a failure the client fails fast until a probe finds Rasa answering again.
 PROBE_INTERVAL_SECONDS = 2.0
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -47,12 +45,12 @@ class RasaClient:
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), timeout=timeout, params={"token": token}
         )
-        self._open_until = 0.0  # the circuit is open (fail fast) until then, or until probed
+        # While set, the circuit is open (fail fast) and this task probes Rasa.
         self._probe: asyncio.Task[None] | None = None
 
     @property
     def is_open(self) -> bool:
-        return self._probe is not None or time.monotonic() < self._open_until
+        return self._probe is not None
 
     async def parse(self, text: str) -> Interpretation:
         """Interpret `text`; raises NLUUnavailable instead of hanging when Rasa is down."""
@@ -86,7 +84,6 @@ class RasaClient:
             )
 
     def _open(self, error: Exception) -> None:
-        self._open_until = time.monotonic() + COOL_DOWN_SECONDS
         if self._probe is None:
             log.warning("Rasa unavailable (%s); answering with buttons until it is back", error)
             self._probe = asyncio.get_running_loop().create_task(self._probe_until_back())
@@ -98,7 +95,7 @@ class RasaClient:
                 await asyncio.sleep(PROBE_INTERVAL_SECONDS)
             log.info("Rasa answers again")
         finally:
-            self._probe, self._open_until = None, 0.0
+            self._probe = None
 
     async def is_ready(self, timeout: float | None = None) -> bool:
         """True when the server answers and has a model loaded."""
