@@ -553,7 +553,7 @@ def visible_rows(session: Session, user: User) -> JSON:
     return {"all": everything, "open": counts["open"], "overdue": counts["overdue"]}
 
 
-# The queries behind the queue page (web/pages.py), as the page calls them.
+# The queries behind the queue page (web/queue.py), as the page calls them.
 PAGE_QUERIES: dict[str, Callable[[Session, User, date], object]] = {
     "queue(), first page": lambda s, u, today: queries.queue(s, u, QueueFilter(), today),
     f"queue(), q={SEARCH}": lambda s, u, today: queries.queue(

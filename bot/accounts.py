@@ -1,4 +1,5 @@
-"""Officials and admins: accounts, passwords (argon2), API tokens and login throttling."""
+"""Officials and admins: accounts, passwords (argon2), API tokens, login throttling, and
+the departments they are members of (an admin's change, audited with the knowledge)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.knowledge import store
+from bot.knowledge.editing.common import EditError
+from bot.knowledge.editing.departments import existing_department
 from bot.storage.models import ApiToken, Department, LoginAttempt, User, UserDepartment, utc_now
 
 ROLES = ("official", "admin")
@@ -99,6 +103,54 @@ def colleagues(session: Session, department_keys: list[str]) -> list[User]:
             .order_by(User.full_name)
         )
     )
+
+
+def members(session: Session, key: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(User.username)
+            .join(UserDepartment, UserDepartment.user_id == User.id)
+            .where(UserDepartment.department_key == key)
+            .order_by(User.username)
+        )
+    )
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise EditError(f"Er is geen gebruiker '{username.strip()}'.")
+    return user
+
+
+def add_member(session: Session, actor: User, key: str, username: str) -> User:
+    """Make a user a member of a department: they see and handle its requests."""
+    existing_department(session, key)
+    user = _user(session, username)
+    before = members(session, key)
+    if user.username in before:
+        raise EditError(f"{user.full_name} is al lid van deze afdeling.")
+    session.add(UserDepartment(user_id=user.id, department_key=key))
+    session.flush()
+    store.record(
+        session, actor, "department", key, {"members": before}, {"members": members(session, key)}
+    )
+    return user
+
+
+def remove_member(session: Session, actor: User, key: str, username: str) -> User:
+    existing_department(session, key)
+    user = _user(session, username)
+    link = session.get(UserDepartment, (user.id, key))
+    if link is None:
+        raise EditError(f"{user.full_name} is geen lid van deze afdeling.")
+    before = members(session, key)
+    session.delete(link)
+    session.flush()
+    store.record(
+        session, actor, "department", key, {"members": before}, {"members": members(session, key)}
+    )
+    return user
 
 
 def is_throttled(session: Session, username: str, client: str) -> bool:

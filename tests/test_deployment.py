@@ -40,6 +40,21 @@ def test_the_app_trains_into_the_models_rasa_loads() -> None:
     assert "rasa_project/requirements.lock" in dockerfile
 
 
+def test_rasa_can_import_the_pipelines_own_components() -> None:
+    """A component named by module path in config.yml must be a file the Rasa service
+    mounts under a folder on its PYTHONPATH."""
+    rasa = COMPOSE["services"]["rasa"]
+    config = yaml.safe_load((PROJECT_ROOT / "rasa_project" / "config.yml").read_text())
+    own = [step["name"] for step in config["pipeline"] if "." in step["name"]]
+    assert own, "the pipeline names its own component"
+    for name in own:
+        module = name.rsplit(".", 1)[0].replace(".", "/") + ".py"
+        assert (PROJECT_ROOT / "rasa_project" / module).is_file(), name
+        folder = module.split("/")[0]
+        root = rasa["environment"]["PYTHONPATH"]
+        assert f"./rasa_project/{folder}:{root}/{folder}:ro" in rasa["volumes"], name
+
+
 def test_app_environment_names_real_settings() -> None:
     environment = COMPOSE["services"]["app"]["environment"]
     assert set(environment) <= {name.upper() for name in Settings.model_fields}

@@ -28,7 +28,7 @@ from bot.storage.models import (
     TrainingExample,
     User,
 )
-from tests.test_storage import store as store_request
+from tests.support import store as store_request
 
 Change = Callable[[Session, User], object]
 
@@ -476,10 +476,10 @@ def test_create_change_and_delete_a_department(
     assert created.after["webhook_secret"] == "ingesteld"  # the secret itself is not logged
     assert "s3cret" not in str(created.after)
 
-    change(lambda s, u: edit.add_member(s, u, "evenementen", "ada"))
+    change(lambda s, u: accounts.add_member(s, u, "evenementen", "ada"))
     with refused(sessions, admin_id, "medewerkers lid") as session:
         edit.delete_department(session, admin(session, admin_id), "evenementen")
-    change(lambda s, u: edit.remove_member(s, u, "evenementen", "ada"))
+    change(lambda s, u: accounts.remove_member(s, u, "evenementen", "ada"))
     assert audit(sessions, "department")[-1].before == {"members": ["ada"]}
 
     # Taking over the fallback: exactly one department has it.

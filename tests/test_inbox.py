@@ -23,8 +23,8 @@ from bot.queue import actions
 from bot.storage import repositories as repo
 from bot.storage.models import AuditEntry, Conversation, InboxEntry, TrainingExample, User
 from tests.fakes.nlu import ScriptedNLU, rasa
-from tests.test_queue import TODAY
-from tests.test_storage import store as store_request
+from tests.support import TODAY
+from tests.support import store as store_request
 from tests.web.world import PASSWORD, World, bearer
 
 MARGIN = 0.2

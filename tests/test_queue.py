@@ -3,8 +3,6 @@ the resident's replies, the append-only history and who sees what in the queue."
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +14,7 @@ from bot.queue.workflow import Status
 from bot.routing.sla import add_working_days
 from bot.storage import repositories as repo
 from bot.storage.models import Conversation, Notification, OutboxMessage, Request, RequestEvent
-from tests.test_storage import store
-
-TODAY = date(2026, 11, 23)  # a Monday
+from tests.support import TODAY, store
 
 
 def _official(session: Session, name: str, *departments: str):  # type: ignore[no-untyped-def]

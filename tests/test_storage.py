@@ -7,37 +7,17 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.knowledge import NEED_ORDER, Knowledge
+from bot.knowledge import Knowledge
 from bot.knowledge import store as store_module
 from bot.knowledge.bundle import Bundle
-from bot.routing.rules import RequestFacts, route
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
 from bot.storage.models import BotText, MessageLog, NluResource, Request
-
-
-def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> Request:
-    decision = route(
-        repo.routing_rules(session),
-        RequestFacts.from_answers(needs, answers),
-        repo.fallback_department(session),
-        NEED_ORDER,
-    )
-    return repo.create_request(
-        session,
-        resident=resident,
-        needs=needs,
-        answers=answers,
-        decision=decision,
-        due=date(2026, 12, 1),
-        language="nl",
-        conversation_started=datetime.now(UTC) - timedelta(minutes=5),
-    )
+from tests.support import store
 
 
 def test_defaults_are_seeded_once(sessions: sessionmaker[Session], bundle: Bundle) -> None:

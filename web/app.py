@@ -11,13 +11,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from web import api, auth_pages, health, pages
+from web import api, auth_pages, dashboard, health, queue, request_page
 from web.admin import api as admin_api
+from web.admin import deliveries as admin_deliveries
+from web.admin import departments as admin_departments
 from web.admin import inbox as admin_inbox
 from web.admin import insight as admin_insight
-from web.admin import knowledge as admin_knowledge
+from web.admin import intents as admin_intents
 from web.admin import models as admin_models
-from web.admin import organisation as admin_organisation
+from web.admin import questions as admin_questions
+from web.admin import routing as admin_routing
+from web.admin import texts as admin_texts
 from web.admin import vocabularies as admin_vocabularies
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
@@ -76,16 +80,22 @@ def create_app(context: AppContext) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth_pages.router)
-    app.include_router(pages.router)
+    app.include_router(queue.router)
+    app.include_router(request_page.router)
+    app.include_router(dashboard.router)
+    app.include_router(admin_deliveries.router)
     app.include_router(api.router)
     app.include_router(health.router)
     app.include_router(admin_models.router)
     app.include_router(admin_models.api)
     app.include_router(admin_inbox.api)
     app.include_router(admin_inbox.router)
-    app.include_router(admin_knowledge.router)
+    app.include_router(admin_intents.router)
+    app.include_router(admin_texts.router)
+    app.include_router(admin_questions.router)
     app.include_router(admin_vocabularies.router)
-    app.include_router(admin_organisation.router)
+    app.include_router(admin_departments.router)
+    app.include_router(admin_routing.router)
     app.include_router(admin_insight.router)
     app.include_router(admin_api.router)
     return app

@@ -86,7 +86,12 @@ def nlu(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Live model is now {name}.")
     elif args.action == "serve":
         model = retraining.model_to_serve(settings, sessions)
-        sys.exit(subprocess.call(rasa_commands.serve_command(settings, model)))
+        sys.exit(
+            subprocess.call(
+                rasa_commands.serve_command(settings, model),
+                env=rasa_commands.environment(settings),
+            )
+        )
     elif args.action == "test":
         _test(settings, sessions, args.file or settings.evaluation_file, args.report_dir)
     elif args.action == "learning-curve":

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.knowledge import NEED_ORDER, POINTER_PREFIX, QUESTION_NAMES_PREFIX, store
-from bot.knowledge.editing import EditError
+from bot.knowledge.editing.common import EditError
 from bot.storage.models import NluResource, User
 
 LOOKUP = "lookup"

@@ -34,17 +34,27 @@ def _rasa(settings: Settings, *args: str) -> list[str]:
     return [str(settings.rasa_executable), *args]
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+def environment(settings: Settings) -> dict[str, str]:
+    """Rasa's environment: quiet, and with the project's own components
+    (rasa_project/components) importable, for training and serving alike."""
+    paths = [str(settings.rasa_project_dir), os.environ.get("PYTHONPATH", "")]
+    return {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": os.pathsep.join(path for path in paths if path),
+    }
 
 
-def _run(command: list[str], on_output: Callable[[bytes], None] | None = None) -> str:
+def _run(
+    settings: Settings, command: list[str], on_output: Callable[[bytes], None] | None = None
+) -> str:
     """Run a Rasa command, handing each output line (split at \\r too, for progress bars)
     to `on_output`; raise RasaFailed with the output's end when it fails."""
     output = bytearray()
     line = bytearray()
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment()
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment(settings)
     ) as process:
         assert process.stdout is not None
         while chunk := process.stdout.read1(4096):  # type: ignore[attr-defined]
@@ -70,7 +80,8 @@ def _project(project: Path) -> list[str]:
 def validate(settings: Settings, project: Path) -> str:
     """`rasa data validate` on a rendered project; RasaFailed lists what is wrong."""
     return _run(
-        _rasa(settings, "data", "validate", *_project(project), "--data", str(project / "data"))
+        settings,
+        _rasa(settings, "data", "validate", *_project(project), "--data", str(project / "data")),
     )
 
 
@@ -88,6 +99,7 @@ def train(
             on_epoch(int(match.group(1)), int(match.group(2)))
 
     _run(
+        settings,
         _rasa(
             settings,
             "train",
@@ -108,6 +120,7 @@ def train(
 def cross_validate(settings: Settings, project: Path, out_dir: Path, folds: int = 5) -> None:
     """k-fold cross-validation of the project's data; the reports land in `out_dir`."""
     _run(
+        settings,
         _rasa(
             settings,
             "test",
@@ -120,7 +133,7 @@ def cross_validate(settings: Settings, project: Path, out_dir: Path, folds: int 
             str(folds),
             "--out",
             str(out_dir),
-        )
+        ),
     )
 
 
@@ -203,7 +216,7 @@ def start_server(
             serve_command(settings, model, url),
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=environment(),
+            env=environment(settings),
         )
     deadline = time.monotonic() + settings.rasa_start_timeout_seconds
     while time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from bot.knowledge.bundle import ENTITIES, Bundle, domain, nlu_files, validation
 from bot.settings import Settings
 
 MODEL_PREFIX = "nlu-"
+COMPONENTS = "components"  # rasa_project/components: the pipeline's own Rasa components
 MIN_EXAMPLES = 2  # Rasa trains an intent from two examples; fewer and it is never predicted
 MARKUP = re.compile(r"\[([^\[\]]+)\]\(([^()]+)\)")
 
@@ -60,6 +61,12 @@ def render(bundle: Bundle, settings: Settings, directory: Path) -> str:
         shutil.rmtree(directory)
     (directory / "data" / "nlu").mkdir(parents=True)
     shutil.copyfile(settings.rasa_project_dir / "config.yml", directory / "config.yml")
+    # The pipeline's own components: copied so that a change to them names a new model.
+    shutil.copytree(
+        settings.rasa_project_dir / COMPONENTS,
+        directory / COMPONENTS,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     _dump(directory / "domain.yml", domain(bundle))
     _dump(directory / "data" / "rules.yml", validation_rules(bundle))
     for name, content in nlu_files(bundle, leave_out=vocabularies.conversation_only):
@@ -69,7 +76,7 @@ def render(bundle: Bundle, settings: Settings, directory: Path) -> str:
 
 def data_hash(directory: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("**/*.yml")):
+    for path in sorted([*directory.glob("**/*.yml"), *directory.glob(f"{COMPONENTS}/*.py")]):
         digest.update(str(path.relative_to(directory)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -14,8 +14,9 @@ from bot.knowledge import Knowledge
 from bot.queue import stats
 from bot.storage import repositories as repo
 from bot.storage.models import User
-from tests.test_storage import store
-from web.pages import csv_cell, dashboard_figures
+from tests.support import store
+from web.dashboard import dashboard_figures
+from web.queue import csv_cell
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the period starts on Monday 7 September
 

@@ -22,11 +22,10 @@ from bot.settings import Settings
 from bot.storage import repositories as repo
 from bot.storage.models import Request, User
 from tests.rasa_server import TOKEN
-from tests.test_storage import store
+from tests.support import TODAY, store
 from web.app import create_app
 from web.context import AppContext
 
-TODAY = date(2026, 11, 23)  # a Monday
 PASSWORD = "correct horse battery"
 A, B = "vastgoed", "vergunningen"
 

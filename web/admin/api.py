@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from bot.knowledge import editing as edit
-from bot.knowledge.editing import EditError
+from bot.knowledge.editing import intents, routing
+from bot.knowledge.editing.common import EditError
 from bot.storage import repositories as repo
 from bot.storage.models import Intent
 from web.schemas import Problem
@@ -86,7 +86,7 @@ def list_intents(session: DB, _user: AdminApiUser) -> list[IntentOut]:
             examples_by_language=summary.examples,
             cv_f1=summary.cv_f1,
         )
-        for summary in edit.intent_summaries(session)
+        for summary in intents.intent_summaries(session)
     ]
 
 
@@ -102,10 +102,10 @@ def add_examples(name: str, body: ExamplesIn, session: DB, user: AdminApiUser) -
     if session.get(Intent, name) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such intent.")
     try:
-        added = edit.add_examples(session, user, name, body.language, body.texts)
+        added = intents.add_examples(session, user, name, body.language, body.texts)
     except EditError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
-    return ExamplesAdded(intent=name, added=added, examples=edit.count_examples(session, name))
+    return ExamplesAdded(intent=name, added=added, examples=intents.count_examples(session, name))
 
 
 def _rules(session: Session) -> RoutingRules:
@@ -138,7 +138,7 @@ def put_rules(body: RoutingRules, session: DB, user: AdminApiUser) -> RoutingRul
         for rule in body.rules
     ]
     try:
-        edit.replace_rules(session, user, rules)
+        routing.replace_rules(session, user, rules)
     except EditError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     return _rules(session)

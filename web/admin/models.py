@@ -20,8 +20,8 @@ from bot.settings import Settings
 from bot.storage.models import NluModel, User
 from web.admin.api import ADMIN_RESPONSES
 from web.admin.common import page
+from web.common import flash
 from web.context import AppContext
-from web.pages import flash
 from web.schemas import Problem
 from web.security import DB, AdminApiUser, AdminUser, Context, CsrfChecked
 

@@ -4,15 +4,16 @@ uses it from the next message on; the model learns it at the next training."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.knowledge import vocabularies as words
-from bot.knowledge.editing import EditError
+from bot.knowledge.editing.common import EditError
 from bot.storage.models import User
-from web.admin.common import done, not_found, page
+from web.admin.common import attempt, not_found, page
 from web.security import DB, AdminUser, CsrfChecked
 
 router = APIRouter(include_in_schema=False)
@@ -34,10 +35,9 @@ def _vocabulary_page(
         request,
         "admin/vocabulary.html",
         user,
-        422 if problem else 200,
+        refusal=problem,
         vocabulary=vocabulary,
         text="\n".join(vocabulary.words) if text is None else text,
-        problems=[problem] if problem else [],
     )
 
 
@@ -63,13 +63,13 @@ def save_vocabulary(
         found = words.vocabulary(session, vocabulary)
     except EditError:
         raise not_found("Deze woordenlijst") from None
-    try:
+
+    def save() -> tuple[str, str]:
         words.edit_vocabulary(session, user, vocabulary, text)
-    except EditError as error:
-        return _vocabulary_page(request, user, found, text, str(error))
-    return done(
-        request,
-        f"/admin/vocabularies/{vocabulary}",
-        "De woordenlijst is opgeslagen: de bot gebruikt hem vanaf het volgende bericht, het "
-        "model na de volgende training.",
-    )
+        return (
+            f"/admin/vocabularies/{vocabulary}",
+            "De woordenlijst is opgeslagen: de bot gebruikt hem vanaf het volgende bericht, "
+            "het model na de volgende training.",
+        )
+
+    return attempt(request, save, partial(_vocabulary_page, request, user, found, text))

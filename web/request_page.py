@@ -1,5 +1,5 @@
-"""The officials' pages: the queue, one request with its actions, the dashboard, the CSV
-export and, for admins, the deliveries that failed.
+"""One request as an official sees it, with its history, and the actions on it: claim,
+assign, change the status, write to the resident, add a note, re-route.
 
 Every look-up goes through `queries.can_see`, so another department's request answers 404
 exactly like one that does not exist. Every form carries the CSRF token, and after a change
@@ -7,13 +7,9 @@ the browser is sent back (303) with a short message, so a reload never repeats i
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,168 +17,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import accounts
-from bot.delivery import outbox
 from bot.dialogue.presentation import format_value, need_label
 from bot.knowledge import RECURRENCE, Knowledge
-from bot.queue import actions, queries, stats, workflow
-from bot.queue.queries import QueueFilter
+from bot.queue import actions, queries, workflow
 from bot.storage import models
 from bot.storage import repositories as repo
 from bot.storage.models import Notification, RequestEvent, User, utc_now
-from web import charts
+from web.common import LANGUAGE, department_names, flash, late, need_labels, not_found, show_page
 from web.context import AppContext
-from web.security import DB, AdminUser, Context, CsrfChecked, CurrentUser
-from web.templating import render
+from web.security import DB, Context, CsrfChecked, CurrentUser
 
 router = APIRouter(include_in_schema=False)
-
-PAGE_SIZE = 50
-FLASHES = "flashes"
-LANGUAGE = "nl"  # the officials' pages are in Dutch, whatever the resident speaks
-CSV_COLUMNS = (
-    "referentie", "afdeling", "medeafdelingen", "behoeften", "status", "toegewezen aan",
-    "buurt", "ingediend", "uiterlijk",
-)  # fmt: skip
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-# -- the queue ----------------------------------------------------------------------------
-
-# The counts at the top of the queue, each a link to the queue filtered that way:
-# (label, key in queries.counts, filter).
-TILES = (
-    ("Open", "open", QueueFilter()),
-    ("Nieuw", "nieuw", QueueFilter(status="nieuw")),
-    ("In behandeling", "in_behandeling", QueueFilter(status="in_behandeling")),
-    ("Wacht op bewoner", "wacht_op_bewoner", QueueFilter(status="wacht_op_bewoner")),
-    ("Te laat", "overdue", QueueFilter(overdue=True)),
-    ("Niet toegewezen", "unassigned", QueueFilter(unassigned=True)),
-)
-
-
-def queue_filter(
-    context: Context,
-    status: str = "",
-    need: str = "",
-    neighbourhood: str = "",
-    q: str = "",
-    overdue: bool = False,
-    mine: bool = False,
-    unassigned: bool = False,
-    closed: bool = False,
-) -> QueueFilter:
-    """The queue's filters from the address, the same for the page and its CSV export.
-    An unknown status or need is ignored rather than answered with an error page."""
-    return QueueFilter(
-        status=status if status in workflow.Status.__members__.values() else "",
-        need=need if need in context.knowledge.needs else "",
-        neighbourhood=neighbourhood.strip(),
-        search=q.strip()[:200],
-        overdue=overdue,
-        mine=mine,
-        unassigned=unassigned,
-        include_closed=closed,
-    )
-
-
-Filters = Annotated[QueueFilter, Depends(queue_filter)]
-
-
-def filter_query(filters: QueueFilter, **extra: Any) -> str:
-    """The filters as a query string, for the CSV link, the pages and the count tiles."""
-    values = {
-        "status": filters.status,
-        "need": filters.need,
-        "neighbourhood": filters.neighbourhood,
-        "q": filters.search,
-        "overdue": "1" if filters.overdue else "",
-        "mine": "1" if filters.mine else "",
-        "unassigned": "1" if filters.unassigned else "",
-        "closed": "1" if filters.include_closed else "",
-        **extra,
-    }
-    return urlencode({key: value for key, value in values.items() if value})
-
-
-@router.get("/", response_class=HTMLResponse)
-def queue_page(
-    request: Request,
-    session: DB,
-    context: Context,
-    user: CurrentUser,
-    filters: Filters,
-    page: int = 1,
-) -> HTMLResponse:
-    today = context.today()
-    page = max(page, 1)
-    rows, total = queries.queue(
-        session, user, filters, today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
-    counts = queries.counts(session, user, today)
-    return show_page(
-        request,
-        "queue.html",
-        user,
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        filters=filters,
-        query=filter_query(filters),
-        previous_query=filter_query(filters, page=page - 1),
-        next_query=filter_query(filters, page=page + 1),
-        tiles=[
-            (label, counts[key], filter_query(tile), tile == filters, key == "overdue")
-            for label, key, tile in TILES
-        ],
-        neighbourhoods=[c.value for c in context.knowledge.question("neighbourhood").choices],
-        needs=_need_labels(context.knowledge),
-        statuses=workflow.LABELS,
-        names=_department_names(session),
-        notifications=_unread_notifications(session, user),
-        late_ids={row.id for row in rows if _late(row, today)},
-    )
-
-
-@router.get("/export.csv")
-def export_csv(session: DB, context: Context, user: CurrentUser, filters: Filters) -> Response:
-    """Exactly the filtered queue, for a spreadsheet: semicolons and a byte-order mark, the
-    way Dutch Excel opens a file without asking."""
-    today = context.today()
-    names = _department_names(session)
-    labels = _need_labels(context.knowledge)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
-    for item in queries.all_matching(session, user, filters, today):
-        cells = [
-            item.reference or "",
-            names.get(item.department_key, item.department_key),
-            ", ".join(names.get(key, key) for key in item.co_departments),
-            ", ".join(labels.get(need, need) for need in item.needs),
-            workflow.label(item.status),
-            item.assignee.full_name if item.assignee else "",
-            str(item.answers.get("neighbourhood") or ""),
-            item.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            item.due_at.isoformat(),
-        ]
-        writer.writerow([csv_cell(cell) for cell in cells])
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="werkvoorraad-{today.isoformat()}.csv"'
-        },
-    )
-
-
-def csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs: a leading =, +, -, @ gets a quote."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-# -- one request --------------------------------------------------------------------------
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
@@ -191,7 +36,7 @@ def request_page(
 ) -> HTMLResponse:
     item = queries.can_see(session, user, request_id)
     if item is None:
-        return _not_found(request, user)
+        return not_found(request, user)
     session.execute(
         update(Notification)
         .where(
@@ -222,7 +67,7 @@ class Action:
         the short message `act` returned."""
         item = queries.can_see(self.session, self.user, self.request_id, for_update=True)
         if item is None:  # also another department's: whoever may see it may handle it
-            return _not_found(self.request, self.user)
+            return not_found(self.request, self.user)
         try:
             done = act(item)
         except (actions.ActionError, workflow.TransitionNotAllowed) as error:
@@ -348,7 +193,7 @@ def _request_page(
 ) -> HTMLResponse:
     knowledge = context.knowledge
     today = context.today()
-    names = _department_names(session)
+    names = department_names(session)
     next_statuses = [
         (
             next_status.value,
@@ -367,14 +212,14 @@ def _request_page(
         status_code=status_code,
         item=item,
         names=names,
-        needs=_need_labels(knowledge),
+        needs=need_labels(knowledge),
         answers=_answers(knowledge, item),
         phone=(
             format_value(knowledge.question("phone"), resident.phone, LANGUAGE, knowledge)
             if resident.phone
             else None
         ),
-        overdue=_late(item, today),
+        overdue=late(item, today),
         history=_history(session, item, names),
         transcript=repo.transcript(session, item),
         related=related,
@@ -467,123 +312,3 @@ def _entry(event: RequestEvent, names: dict[str, str], people: dict[str, str]) -
             return Entry("reroute", event.created_at, who, title, f"Reden: {event.text}")
         case _:
             return Entry("system", event.created_at, who, event.kind, event.text)
-
-
-# -- dashboard ----------------------------------------------------------------------------
-
-
-def dashboard_figures(
-    session: Session, user: User, today: date, names: dict[str, str]
-) -> list[charts.Figure]:
-    """The dashboard's four charts for what `user` may see, as of `today`."""
-    return [
-        charts.requests_per_week(
-            stats.week_starts(today), stats.requests_per_week(session, user, today), names
-        ),
-        charts.first_response(stats.first_response_hours(session, user, today), names),
-        charts.within_sla(stats.within_sla(session, user, today), names),
-        charts.open_by_age(stats.open_by_age(session, user, today), names),
-    ]
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: DB, context: Context, user: CurrentUser) -> HTMLResponse:
-    today = context.today()
-    names = _department_names(session)
-    figures = dashboard_figures(session, user, today, names)
-    scope = (
-        "alle afdelingen"
-        if user.is_admin
-        else ", ".join(names.get(key, key) for key in user.department_keys)
-    )
-    return show_page(
-        request,
-        "dashboard.html",
-        user,
-        figures=figures,
-        scope=scope,
-        since=stats.week_starts(today)[0],
-        weeks=stats.PERIOD_WEEKS,
-    )
-
-
-# -- admins: failed deliveries ------------------------------------------------------------
-
-
-@router.get("/admin/deliveries", response_class=HTMLResponse)
-def deliveries(request: Request, session: DB, user: AdminUser) -> HTMLResponse:
-    rows = outbox.failing(session)
-    ids = {row.request_id for row in rows if row.request_id is not None}
-    references = dict(
-        session.execute(
-            select(models.Request.id, models.Request.reference).where(models.Request.id.in_(ids))
-        ).all()
-    )
-    return show_page(
-        request,
-        "deliveries.html",
-        user,
-        rows=rows,
-        references=references,
-        names=_department_names(session),
-    )
-
-
-@router.post("/admin/deliveries/{message_id}/resend", dependencies=[CsrfChecked])
-def resend(
-    request: Request, message_id: int, session: DB, context: Context, user: AdminUser
-) -> RedirectResponse:
-    outbox.resend(session, message_id)
-    session.commit()
-    context.wake_delivery()
-    flash(request, f"Bericht {message_id} wordt opnieuw verstuurd.")
-    return RedirectResponse("/admin/deliveries", status_code=303)
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def show_page(
-    request: Request, template: str, user: User, status_code: int = 200, **values: Any
-) -> HTMLResponse:
-    """A page for a logged-in user, with the messages left by the last action."""
-    flashes = request.session.pop(FLASHES, [])
-    return render(request, template, status_code, user=user, flashes=flashes, **values)
-
-
-def flash(request: Request, text: str) -> None:
-    request.session[FLASHES] = [*request.session.get(FLASHES, []), text]
-
-
-def _not_found(request: Request, user: User) -> HTMLResponse:
-    return show_page(request, "not_found.html", user, status_code=404)
-
-
-def _late(item: models.Request, today: date) -> bool:
-    return item.status in workflow.OPEN and item.due_at < today
-
-
-def _department_names(session: Session) -> dict[str, str]:
-    return {key: department.name for key, department in repo.departments(session).items()}
-
-
-def _need_labels(knowledge: Knowledge) -> dict[str, str]:
-    return {key: need_label(knowledge, key, LANGUAGE) for key in knowledge.needs}
-
-
-def _unread_notifications(session: Session, user: User) -> list[Notification]:
-    """What colleagues did for this user (such as assigning a request), newest first; only
-    for requests the user can still see."""
-    return list(
-        session.scalars(
-            select(Notification)
-            .join(models.Request, Notification.request_id == models.Request.id)
-            .where(
-                Notification.user_id == user.id,
-                Notification.read_at.is_(None),
-                queries.visible_to(user),
-            )
-            .order_by(Notification.created_at.desc())
-            .limit(20)
-        )
-    )

@@ -1,215 +1,34 @@
-"""Admins' pages for who handles what: the departments (with their members) and the
-ordered routing rules, with a preview of where a request would go.
+"""Admins' pages for the ordered routing rules (the first match decides), with a preview
+of where a stored or made-up request would go.
 
 Routing reads the rules from the database for every request, so a saved rule decides the
-very next request; the checks and the audit are in bot.knowledge.editing."""
+very next request; the checks and the audit are in bot.knowledge.editing.routing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.dialogue.presentation import need_label
 from bot.knowledge import NEED_ORDER, Knowledge
-from bot.knowledge import editing as edit
-from bot.knowledge.editing import ConditionsForm, DepartmentForm, EditError
+from bot.knowledge.editing import routing as edit
+from bot.knowledge.editing.routing import ConditionsForm
 from bot.routing.rules import RequestFacts, RoutingDecision, route
 from bot.storage import models
 from bot.storage import repositories as repo
-from bot.storage.models import Department, RoutingRule, User, UserDepartment
-from web.admin.common import done, not_found, page, refused
+from bot.storage.models import RoutingRule, User
+from web.admin.common import TextField, attempt, not_found, page, refused
 from web.security import DB, AdminUser, Context, CsrfChecked
 
 router = APIRouter(include_in_schema=False)
-TextField = Annotated[str, Form()]
-
-
-# -- departments ----------------------------------------------------------------------------
-
-
-class DepartmentFields(BaseModel):
-    """The department form's fields, for creating and for changing one."""
-
-    department_name: str = ""
-    sla_days: str = ""
-    email: str = ""
-    phone: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    clear_secret: str = ""
-    is_fallback: str = ""
-
-    def form(self) -> DepartmentForm:
-        return DepartmentForm(
-            name=self.department_name,
-            sla_days=self.sla_days,
-            email=self.email,
-            phone=self.phone,
-            webhook_url=self.webhook_url,
-            webhook_secret=self.webhook_secret,
-            clear_secret=bool(self.clear_secret),
-            is_fallback=bool(self.is_fallback),
-        )
-
-    def values(self) -> dict[str, Any]:
-        """What the form shows again after a refusal (never the secret)."""
-        return {**self.model_dump(), "webhook_secret": ""}
-
-
-DepartmentFormFields = Annotated[DepartmentFields, Form()]
-
-
-def _values(department: Department) -> dict[str, Any]:
-    return {
-        "department_name": department.name,
-        "sla_days": str(department.sla_days),
-        "email": department.contact_email or "",
-        "phone": department.contact_phone or "",
-        "webhook_url": department.webhook_url or "",
-        "is_fallback": department.is_fallback,
-    }
-
-
-@router.get("/admin/departments", response_class=HTMLResponse)
-def departments_page(request: Request, session: DB, user: AdminUser) -> HTMLResponse:
-    return _departments_page(request, session, user)
-
-
-def _departments_page(
-    request: Request,
-    session: Session,
-    user: User,
-    values: dict[str, Any] | None = None,
-    problem: str | None = None,
-) -> HTMLResponse:
-    counts = dict(
-        session.execute(
-            select(UserDepartment.department_key, func.count()).group_by(
-                UserDepartment.department_key
-            )
-        ).all()
-    )
-    return page(
-        request,
-        "admin/departments.html",
-        user,
-        422 if problem else 200,
-        departments=sorted(repo.departments(session).values(), key=lambda d: d.name.lower()),
-        members=counts,
-        values=values or {"sla_days": "10"},
-        problems=[problem] if problem else [],
-    )
-
-
-@router.get("/admin/departments/{department}", response_class=HTMLResponse)
-def department_page(
-    request: Request, department: str, session: DB, user: AdminUser
-) -> HTMLResponse:
-    return _department_page(request, session, user, department)
-
-
-def _department_page(
-    request: Request,
-    session: Session,
-    user: User,
-    key: str,
-    values: dict[str, Any] | None = None,
-    problem: str | None = None,
-) -> HTMLResponse:
-    department = session.get(Department, key)
-    if department is None:
-        raise not_found("Deze afdeling")
-    member_names = edit.members(session, key)
-    users = list(session.scalars(select(User).where(User.active).order_by(User.full_name)))
-    return page(
-        request,
-        "admin/department.html",
-        user,
-        422 if problem else 200,
-        department=department,
-        values=values or _values(department),
-        members=[u for u in users if u.username in member_names],
-        candidates=[u for u in users if u.username not in member_names],
-        rules=list(
-            session.scalars(select(RoutingRule.name).where(RoutingRule.department_key == key))
-        ),
-        problems=[problem] if problem else [],
-    )
-
-
-@router.post("/admin/departments", dependencies=[CsrfChecked])
-def create_department(
-    request: Request,
-    session: DB,
-    user: AdminUser,
-    form: DepartmentFormFields,
-    department_key: TextField = "",
-) -> Response:
-    try:
-        department = edit.save_department(session, user, department_key, form.form(), create=True)
-    except EditError as error:
-        values = {**form.values(), "department_key": department_key}
-        return _departments_page(request, session, user, values, str(error))
-    return done(
-        request,
-        f"/admin/departments/{department.key}",
-        f"De afdeling {department.name} is aangemaakt. Voeg medewerkers toe en geef haar een "
-        "routeringsregel.",
-    )
-
-
-@router.post("/admin/departments/{department}", dependencies=[CsrfChecked])
-def save_department(
-    request: Request, department: str, session: DB, user: AdminUser, form: DepartmentFormFields
-) -> Response:
-    try:
-        saved = edit.save_department(session, user, department, form.form(), create=False)
-    except EditError as error:
-        return _department_page(request, session, user, department, form.values(), str(error))
-    return done(request, f"/admin/departments/{department}", f"{saved.name} is opgeslagen.")
-
-
-@router.post("/admin/departments/{department}/members", dependencies=[CsrfChecked])
-def add_member(
-    request: Request, department: str, session: DB, user: AdminUser, member: TextField = ""
-) -> Response:
-    url = f"/admin/departments/{department}"
-    try:
-        added = edit.add_member(session, user, department, member)
-    except EditError as error:
-        return refused(request, url, str(error))
-    return done(request, url, f"{added.full_name} is nu lid van deze afdeling.")
-
-
-@router.post("/admin/departments/{department}/members/remove", dependencies=[CsrfChecked])
-def remove_member(
-    request: Request, department: str, session: DB, user: AdminUser, member: TextField = ""
-) -> Response:
-    url = f"/admin/departments/{department}"
-    try:
-        removed = edit.remove_member(session, user, department, member)
-    except EditError as error:
-        return refused(request, url, str(error))
-    return done(request, url, f"{removed.full_name} is geen lid meer van deze afdeling.")
-
-
-@router.post("/admin/departments/{department}/delete", dependencies=[CsrfChecked])
-def delete_department(request: Request, department: str, session: DB, user: AdminUser) -> Response:
-    try:
-        edit.delete_department(session, user, department)
-    except EditError as error:
-        return refused(request, f"/admin/departments/{department}", str(error))
-    return done(request, "/admin/departments", f"De afdeling {department} is verwijderd.")
-
-
-# -- routing rules --------------------------------------------------------------------------
 
 
 class RuleFields(BaseModel):
@@ -314,7 +133,7 @@ def _routing_page(
         request,
         "admin/routing.html",
         user,
-        422 if problem else 200,
+        refusal=problem,
         rules=rules,
         describe=lambda rule: describe_conditions(rule.conditions, knowledge),
         **_rule_form_context(session, knowledge),
@@ -322,7 +141,6 @@ def _routing_page(
         preview=preview,
         asked=asked or {},
         fallback=repo.fallback_department(session),
-        problems=[problem] if problem else [],
     )
 
 
@@ -418,11 +236,10 @@ def _rule_page(
         request,
         "admin/rule.html",
         user,
-        422 if problem else 200,
+        refusal=problem,
         rule=rule,
         values=values or _rule_values(rule),
         **_rule_form_context(session, knowledge),
-        problems=[problem] if problem else [],
     )
 
 
@@ -436,7 +253,8 @@ def create_rule(
     before_rule: TextField = "",
 ) -> Response:
     """A new rule, at the end or just above the rule chosen in 'before_rule'."""
-    try:
+
+    def create() -> tuple[str, str]:
         rule = edit.save_rule(
             session,
             user,
@@ -446,12 +264,16 @@ def create_rule(
             department=form.department,
             before_rule=int(before_rule) if before_rule.isdigit() else None,
         )
-    except EditError as error:
-        values = {**form.model_dump(), "before_rule": before_rule}
-        return _routing_page(
-            request, session, context.knowledge, user, values=values, problem=str(error)
-        )
-    return done(request, "/admin/routing", f"De regel '{rule.name}' is toegevoegd.")
+        return "/admin/routing", f"De regel '{rule.name}' is toegevoegd."
+
+    values = {**form.model_dump(), "before_rule": before_rule}
+    return attempt(
+        request,
+        create,
+        lambda problem: _routing_page(
+            request, session, context.knowledge, user, values=values, problem=problem
+        ),
+    )
 
 
 @router.post("/admin/routing/{rule_id}", dependencies=[CsrfChecked])
@@ -463,7 +285,7 @@ def save_rule(
     user: AdminUser,
     form: RuleFormFields,
 ) -> Response:
-    try:
+    def save() -> tuple[str, str]:
         rule = edit.save_rule(
             session,
             user,
@@ -472,28 +294,31 @@ def save_rule(
             conditions=form.conditions(),
             department=form.department,
         )
-    except EditError as error:
-        return _rule_page(
-            request, session, context.knowledge, user, rule_id, form.model_dump(), str(error)
-        )
-    return done(request, "/admin/routing", f"De regel '{rule.name}' is opgeslagen.")
+        return "/admin/routing", f"De regel '{rule.name}' is opgeslagen."
+
+    values = form.model_dump()
+    return attempt(
+        request,
+        save,
+        partial(_rule_page, request, session, context.knowledge, user, rule_id, values),
+    )
 
 
 @router.post("/admin/routing/{rule_id}/move", dependencies=[CsrfChecked])
 def move_rule(
     request: Request, rule_id: int, session: DB, user: AdminUser, direction: TextField = ""
 ) -> Response:
-    try:
+    def move() -> tuple[str, str]:
         edit.move_rule(session, user, rule_id, direction)
-    except EditError as error:
-        return refused(request, "/admin/routing", str(error))
-    return done(request, "/admin/routing", "De volgorde van de regels is aangepast.")
+        return "/admin/routing", "De volgorde van de regels is aangepast."
+
+    return attempt(request, move, partial(refused, request, "/admin/routing"))
 
 
 @router.post("/admin/routing/{rule_id}/delete", dependencies=[CsrfChecked])
 def delete_rule(request: Request, rule_id: int, session: DB, user: AdminUser) -> Response:
-    try:
+    def delete() -> tuple[str, str]:
         edit.delete_rule(session, user, rule_id)
-    except EditError as error:
-        return refused(request, "/admin/routing", str(error))
-    return done(request, "/admin/routing", "De regel is verwijderd.")
+        return "/admin/routing", "De regel is verwijderd."
+
+    return attempt(request, delete, partial(refused, request, "/admin/routing"))
