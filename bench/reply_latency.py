@@ -43,7 +43,7 @@ from typing import Any
 
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.settings import PROJECT_ROOT, Settings
-from tests.e2e.conftest import BOT_TOKEN, BotProcess, dutch, future_saturday
+from tests.e2e.support import BOT_TOKEN, BotProcess, dutch, future_saturday
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeTelegram
 from tests.rasa_server import TOKEN, running_rasa

@@ -57,6 +57,7 @@ class ConversationService:
         today: Callable[[], date] = date.today,
         max_message_length: int = 1000,
         inbox: Collector | None = None,
+        default_language: str = "nl",
     ) -> None:
         self.knowledge_source = knowledge
         self.sessions = sessions
@@ -65,6 +66,7 @@ class ConversationService:
         self.max_message_length = max_message_length
         # Where messages the model was unsure about go, for an admin to label (None: nowhere).
         self.inbox = inbox
+        self.default_language = default_language
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(
@@ -108,7 +110,10 @@ class ConversationService:
         with self.sessions.begin() as session:
             knowledge = self.knowledge_source.current(session)
             resident = repo.resident_for(
-                session, sender.channel, sender.external_id, sender.language_code or "nl"
+                session,
+                sender.channel,
+                sender.external_id,
+                sender.language_code or self.default_language,
             )
             conversation = repo.conversation_for(session, resident)
             state = ConversationState.from_json(conversation.state)
@@ -118,6 +123,7 @@ class ConversationService:
                 None if turn.command else turn.text,
                 current=state.language if conversation.state else None,
                 telegram_code=sender.language_code,
+                default=self.default_language,
                 opening=state.phase in (Phase.IDLE, Phase.CLARIFY) and not state.in_progress,
             )
             resident.language = state.language

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,7 +38,9 @@ class Settings(BaseSettings):
     # Starting Rasa waits this long at most while its process lives: loading takes 25 s on
     # an idle machine and minutes on a busy one.
     rasa_start_timeout_seconds: float = 900.0
-    default_language: str = "nl"
+    # The language to answer in when neither the message nor the resident's Telegram
+    # language tells (a first "hoi" or "/start").
+    default_language: Literal["nl", "en"] = "nl"
     max_message_length: int = 1000
     # A message goes to the NLU inbox when the model's two best intents are closer than this
     # (or it fell back), for an admin to label.

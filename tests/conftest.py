@@ -3,7 +3,6 @@ test that stores something."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,8 @@ from bot.knowledge.bundle import Bundle
 from bot.settings import Settings
 from bot.storage.database import make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
+from tests.support import DATABASES, POSTGRES_ADMIN_URL
 from wegwijs.assembly import default_bundle
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
 
 
 @pytest.fixture(scope="session")

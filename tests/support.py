@@ -1,8 +1,10 @@
 """Helpers several test modules share, kept out of the test modules so that none imports
-another: a request stored the way the bot stores it, and the date the tests call today."""
+another: the databases the tests run on, a request stored the way the bot stores it, and the
+date the tests call today."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -12,6 +14,10 @@ from bot.routing.rules import RequestFacts, route
 from bot.storage import repositories as repo
 from bot.storage.models import Request
 
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
 TODAY = date(2026, 11, 23)  # a Monday
 
 

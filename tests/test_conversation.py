@@ -134,3 +134,22 @@ def test_a_recurring_activity_is_stored_with_its_recurrence(
         assert request is not None
         assert request.answers["recurrence"] == "elke dinsdag vanaf januari"
         assert request.answers["date"] == "2027-01-05"
+
+
+def test_the_default_language_answers_when_nothing_else_tells(
+    sessions: sessionmaker[Session],
+) -> None:
+    """No language from Telegram and a command carries no words: the setting decides."""
+    service = ConversationService(
+        KnowledgeSource(sessions),
+        sessions,
+        ScriptedNLU(),  # type: ignore[arg-type]
+        today=lambda: TODAY,
+        default_language="en",
+    )
+    english = asyncio.run(service.handle(Sender("telegram", "5101"), Turn(command="start")))
+    assert english[0].text.startswith("Hello!")
+
+    service.default_language = "nl"
+    dutch = asyncio.run(service.handle(Sender("telegram", "5102"), Turn(command="start")))
+    assert dutch[0].text.startswith("Hallo!")

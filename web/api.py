@@ -168,7 +168,13 @@ async def interpret(body: InterpretIn, _user: ApiUser, context: Context) -> Inte
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"The text is longer than {limit} characters."
         )
     try:
-        result = await understand(context.nlu, context.knowledge, body.text, context.today())
+        result = await understand(
+            context.nlu,
+            context.knowledge,
+            body.text,
+            context.today(),
+            context.settings.default_language,
+        )
     except NLUUnavailable as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"The NLU server cannot be reached: {error}"

@@ -69,4 +69,5 @@ def build_service(
         rasa_client(settings, sessions),
         max_message_length=settings.max_message_length,
         inbox=Collector(sessions, knowledge, settings.nlu_inbox_margin),
+        default_language=settings.default_language,
     )

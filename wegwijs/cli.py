@@ -228,7 +228,9 @@ def _interpret(settings: Settings, args: argparse.Namespace) -> None:
     async def parse() -> Understanding:
         client = rasa_client(settings)
         try:
-            return await understand(client, knowledge, args.text, date.today())
+            return await understand(
+                client, knowledge, args.text, date.today(), settings.default_language
+            )
         finally:
             await client.aclose()
 

@@ -26,7 +26,7 @@ class Understanding:
 
 
 async def understand(
-    nlu: RasaClient, knowledge: Knowledge, text: str, today: date
+    nlu: RasaClient, knowledge: Knowledge, text: str, today: date, default_language: str = "nl"
 ) -> Understanding:
     """Interpret `text` as a first message. Raises NLUUnavailable when Rasa is down. Without a
     recognised need, every need's questions are tried, so details still show."""
@@ -39,5 +39,5 @@ async def understand(
         confidence=round(result.confidence, 4),
         needs=needs,
         slots=slots,
-        language=choose_language(text, current=None, telegram_code=None),
+        language=choose_language(text, current=None, telegram_code=None, default=default_language),
     )

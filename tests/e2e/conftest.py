@@ -3,66 +3,13 @@ server and a real database."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from babel.dates import format_date
 
-from bot.knowledge import Knowledge
-from bot.learning.masking import MASKING_READY
+from tests.e2e.support import BOT_TOKEN, BotProcess, bot_process
 from tests.fakes.telegram_api import FakeTelegram
-from tests.processes import start_wegwijs, stop, wait_while_alive
-from tests.rasa_server import TOKEN
-
-BOT_TOKEN = "123456:TEST-TOKEN"
-
-
-class BotProcess:
-    """The bot as residents meet it: its own process, polling the fake Telegram."""
-
-    def __init__(self, telegram: FakeTelegram, env: dict[str, str], log_file: Path) -> None:
-        self.telegram, self.env, self.log_file = telegram, env, log_file
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        polls_before = len(self.telegram.calls("getUpdates"))
-        ready_before = self._log_text().count(MASKING_READY)
-        self.process = start_wegwijs("bot", self.env, self.log_file)
-        wait_while_alive(
-            lambda: len(self.telegram.calls("getUpdates")) > polls_before,
-            self.process,
-            self.log_file,
-            "polling Telegram",
-        )
-        # Loading deduce (masking) in its thread holds the interpreter for seconds after the
-        # start; a reply sent meanwhile comes in pieces slower than the fake's settle time.
-        wait_while_alive(
-            lambda: self._log_text().count(MASKING_READY) > ready_before,
-            self.process,
-            self.log_file,
-            "ready to mask personal data",
-        )
-
-    def _log_text(self) -> str:
-        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-
-    def kill(self) -> None:
-        """Pull the plug: no clean shutdown, like a crash or a killed container."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
 
 
 @pytest.fixture
@@ -71,23 +18,11 @@ def telegram() -> Iterator[FakeTelegram]:
         yield fake
 
 
-def _bot(telegram: FakeTelegram, database_url: str, rasa: str, tmp_path: Path) -> BotProcess:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "RASA_URL": rasa,
-        "RASA_TOKEN": TOKEN,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-    }
-    return BotProcess(telegram, env, tmp_path / "bot.log")
-
-
 @pytest.fixture
 def bot(
     telegram: FakeTelegram, database_url: str, rasa_url: str, tmp_path: Path
 ) -> Iterator[BotProcess]:
-    process = _bot(telegram, database_url, rasa_url, tmp_path)
+    process = bot_process(telegram, database_url, rasa_url, tmp_path)
     process.start()
     yield process
     process.stop()
@@ -100,76 +35,7 @@ def bot_without_rasa(
 ) -> Iterator[BotProcess]:
     from bot.learning.rasa_commands import free_port
 
-    process = _bot(telegram, database_url, f"http://127.0.0.1:{free_port()}", tmp_path)
+    process = bot_process(telegram, database_url, f"http://127.0.0.1:{free_port()}", tmp_path)
     process.start()
     yield process
     process.stop()
-
-
-class Resident:
-    """One resident chatting: knows which question each bot message asks."""
-
-    def __init__(
-        self, telegram: FakeTelegram, knowledge: Knowledge, chat_id: int, language: str = "nl"
-    ) -> None:
-        self.telegram, self.knowledge = telegram, knowledge
-        self.chat_id, self.language = chat_id, language
-        self.asked: list[str] = []
-
-    def say(self, text: str) -> list[dict]:
-        return self._track(self.telegram.ask(self.chat_id, text, language_code=self.language))
-
-    def press(self, data: str) -> list[dict]:
-        return self._track(self.telegram.click(self.chat_id, data))
-
-    def command(self, command: str) -> list[dict]:
-        return self._track(self.telegram.ask(self.chat_id, command, language_code=self.language))
-
-    def question_in(self, message: dict) -> str | None:
-        questions = [q for n in self.knowledge.needs.values() for q in n.questions]
-        for question in [*questions, *self.knowledge.contact]:
-            if message["text"] and message["text"].endswith(question.prompt[self.language]):
-                return question.key
-        return None
-
-    def _track(self, replies: list[dict]) -> list[dict]:
-        sent = [r for r in replies if r["method"] == "sendMessage"]
-        if sent and (key := self.question_in(sent[-1])):
-            self.asked.append(key)
-        return sent
-
-    def answer_all(self, answers: dict[str, str], replies: list[dict]) -> list[dict]:
-        """Answer each question from `answers` (a value "button:x" presses x) until the
-        summary shows; fails on a question that has no answer or is asked twice."""
-        for _ in range(30):
-            last = replies[-1]
-            if any(data == "confirm:send" for _, data in self.telegram.buttons(last)):
-                return replies
-            key = self.question_in(last)
-            if key is None:
-                # On a busy machine the bot's next message (the question) can come later than
-                # the fake's settle time after the one before it: wait for it.
-                count = self.telegram.bot_message_count(self.chat_id)
-                later = self.telegram.wait_for_reply(self.chat_id, after=count, timeout=60)
-                replies = [*replies, *self._track(later)]
-                last = replies[-1]
-                key = self.question_in(last)
-            assert key, f"no question recognised in: {last['text']}"
-            assert key in answers, f"unexpected question {key!r}:\n{self.transcript()}"
-            assert self.asked.count(key) == 1, f"{key!r} asked twice:\n{self.transcript()}"
-            value = answers[key]
-            replies = self.press(value[7:]) if value.startswith("button:") else self.say(value)
-        raise AssertionError(self.transcript())
-
-    def transcript(self) -> str:
-        return self.telegram.transcript(self.chat_id)
-
-
-def future_saturday(weeks: int = 3) -> date:
-    day = date.today() + timedelta(weeks=weeks)
-    return day + timedelta(days=(5 - day.weekday()) % 7)
-
-
-def dutch(day: date) -> str:
-    """ "zaterdag 12 december", as a resident writes it."""
-    return format_date(day, format="EEEE d MMMM", locale="nl_NL")

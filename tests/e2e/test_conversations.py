@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
 from bot.storage.models import MessageLog, Request
-from tests.e2e.conftest import BotProcess, Resident, dutch, future_saturday
+from tests.e2e.support import BotProcess, Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rasa]

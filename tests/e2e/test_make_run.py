@@ -23,7 +23,7 @@ import pytest
 from bot.knowledge import Knowledge
 from bot.learning.rasa_commands import free_port
 from bot.settings import PROJECT_ROOT
-from tests.e2e.conftest import dutch, future_saturday
+from tests.e2e.support import dutch, future_saturday
 from tests.rasa_server import TOKEN
 
 pytestmark = pytest.mark.e2e

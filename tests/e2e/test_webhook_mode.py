@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.learning.rasa_commands import free_port
-from tests.e2e.conftest import BOT_TOKEN
+from tests.e2e.support import BOT_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop
 

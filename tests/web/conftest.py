@@ -9,94 +9,37 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, update
 
 from bot.knowledge import Knowledge
 from bot.learning.rasa_commands import free_port
-from bot.settings import PROJECT_ROOT
 from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import Request, utc_now
-from tests.conftest import DATABASES
-from tests.e2e.conftest import Resident, dutch, future_saturday
+from tests.e2e.support import Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop, wait_until_serving, wait_while_alive
 from tests.rasa_server import TOKEN
-
-BOT_TOKEN = "654321:WEB-TEST-TOKEN"
-PASSWORD = "wachtwoord-voor-de-test"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Officials: (username, full name, department).
-OFFICIALS = {
-    "vera": ("Vera Visser", "vastgoed"),
-    "bob": ("Bob Bakker", "buitendienst"),
-    "wim": ("Wim de Wit", "wijkbudget"),
-}
-REFERENCE = re.compile(r"WW-\d{4}-\d{6}")
-CONTACT = {"phone": "06 12345678", "email": "button:skip"}
-# What a resident typed as the purpose of the room, to see that it is shown as text.
-HTML_PURPOSE = "<script>alert(1)</script><b>x</b>"
-
-
-@dataclass
-class App:
-    """The running app and what the tests need to reach it."""
-
-    base_url: str
-    telegram: FakeTelegram
-    env: dict[str, str]
-    sessions: sessionmaker[Session]
-    admin_password: str
-    log_file: Path
-
-    def cli(self, *args: str) -> str:
-        """A `wegwijs` command against the same database, as an admin would type it."""
-        done = subprocess.run(
-            [sys.executable, "-m", "wegwijs", *args],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-
-@dataclass(frozen=True)
-class Made:
-    """A request a resident made in the chat."""
-
-    reference: str
-    id: int
-    chat_id: int
-
-
-@dataclass(frozen=True)
-class Requests:
-    room: Made  # vastgoed's: a hall for 40 people in Centrum, with HTML in its purpose
-    tools: Made  # buitendienst's: crowd barriers in Vogelwijk, lying there for weeks (overdue)
+from tests.support import DATABASES
+from tests.web.support import (
+    BOT_TOKEN,
+    CHROMIUM_ARGS,
+    CONTACT,
+    HTML_PURPOSE,
+    OFFICIALS,
+    PASSWORD,
+    App,
+    Dialogs,
+    Made,
+    Requests,
+    blank_postgres,
+    login,
+    send_request,
+)
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -108,16 +51,6 @@ def app_database_url(
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('database') / 'wegwijs.db'}"
     return blank_postgres(request.getfixturevalue("postgres_url"))
-
-
-def blank_postgres(url: str) -> str:
-    """The test run's PostgreSQL database, emptied as for a first install."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +132,7 @@ def requests(app: App, knowledge: Knowledge) -> Requests:
         },
         replies,
     )
-    room_reference = _send(room)
+    room_reference = send_request(room)
     tools = Resident(app.telegram, knowledge, 2002)
     replies = tools.say("Kunnen we 20 dranghekken lenen voor ons straatfeest?")
     replies = tools.answer_all(
@@ -213,7 +146,7 @@ def requests(app: App, knowledge: Knowledge) -> Requests:
         },
         replies,
     )
-    tools_reference = _send(tools)
+    tools_reference = send_request(tools)
     with app.sessions.begin() as session:
         session.execute(
             update(Request)
@@ -230,13 +163,6 @@ def requests(app: App, knowledge: Knowledge) -> Requests:
     )
 
 
-def _send(resident: Resident) -> str:
-    replies = resident.press("confirm:send")
-    match = REFERENCE.search(replies[-1]["text"])
-    assert match, resident.transcript()
-    return match.group(0)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Chromium for one test module. Playwright's sync API keeps an event loop running in
@@ -247,13 +173,6 @@ def browser() -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
-
-
-@dataclass
-class Dialogs:
-    """Every alert() or confirm() a page opened: residents' text must never run."""
-
-    seen: list[str]
 
 
 @pytest.fixture
@@ -285,11 +204,3 @@ def open_page(app: App, browser: Browser, dialogs: Dialogs) -> Iterator[Callable
     yield make
     for context in contexts:
         context.close()
-
-
-def login(page: Page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_load_state()

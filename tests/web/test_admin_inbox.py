@@ -19,9 +19,9 @@ from bot.learning import inbox
 from bot.nlu.interpretation import Interpretation
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, InboxEntry, TrainingExample, User
-from tests.e2e.conftest import Resident
+from tests.e2e.support import Resident
 from tests.rasa_server import TOKEN
-from tests.web.conftest import App
+from tests.web.support import App
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.rasa]
 

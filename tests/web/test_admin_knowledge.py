@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
 from bot.storage.models import AuditEntry, Request, RoutingRule, TrainingExample
-from tests.e2e.conftest import Resident, dutch, future_saturday
-from tests.web.conftest import CONTACT, REFERENCE, App
+from tests.e2e.support import Resident, dutch, future_saturday
+from tests.web.support import CONTACT, REFERENCE, App
 from tests.web.world import PASSWORD, World, bearer
 
 OpenPage = Callable[..., Page]

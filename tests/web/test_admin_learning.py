@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.storage.models import NluModel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.rasa_server import running_rasa
-from tests.web.conftest import App, blank_postgres
+from tests.web.support import App, blank_postgres
 from wegwijs.assembly import shipped_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]

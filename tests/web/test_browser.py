@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.knowledge import Knowledge
-from tests.web.conftest import HTML_PURPOSE, PASSWORD, App, Dialogs, Requests, login
+from tests.web.support import HTML_PURPOSE, PASSWORD, App, Dialogs, Requests, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.rasa]
 

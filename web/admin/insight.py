@@ -65,7 +65,9 @@ async def try_page(
         knowledge = await run_in_threadpool(lambda: context.knowledge)
         try:
             interpretation = await context.nlu.parse(text)
-            understood = await understand(context.nlu, knowledge, text, context.today())
+            understood = await understand(
+                context.nlu, knowledge, text, context.today(), context.settings.default_language
+            )
         except NLUUnavailable:
             problem = RASA_DOWN
         else:
