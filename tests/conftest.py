@@ -3,21 +3,18 @@ test that stores something."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.knowledge import Knowledge, store
+from bot.knowledge import Knowledge
 from bot.knowledge.bundle import Bundle
 from bot.settings import Settings
-from bot.storage.database import make_engine, make_session_factory, upgrade
-from bot.storage.models import Base
-from tests.support import DATABASES, POSTGRES_ADMIN_URL
+from bot.storage.database import make_engine, make_session_factory
+from tests.databases import Templates, postgres_database
+from tests.support import DATABASES
 from wegwijs.assembly import default_bundle
 
 
@@ -34,46 +31,34 @@ def knowledge(bundle: Bundle) -> Knowledge:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A database of its own for this test run, dropped afterwards."""
-    name = f"wegwijs_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    """A PostgreSQL database of its own for this test run, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def templates(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"), bundle)
+    yield made
+    made.close()
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty, migrated database: each test runs once on PostgreSQL and once on SQLite."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'wegwijs.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    engine.dispose()
-    yield url
+def database_url(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
+) -> Iterator[str]:
+    """A migrated database of the test's own, once on PostgreSQL and once on SQLite: empty, or
+    with the shipped knowledge when the test also asks for `sessions` (the same database)."""
+    seeded = "sessions" in request.fixturenames
+    with templates.copy(request.param, seeded, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
-def sessions(database_url: str, bundle: Bundle) -> Iterator[sessionmaker[Session]]:
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     """The database with the shipped knowledge, as after a first start."""
     engine = make_engine(database_url)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        store.seed(session, bundle)
-    yield factory
+    yield make_session_factory(engine)
     engine.dispose()
 
 

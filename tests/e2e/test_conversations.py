@@ -1,25 +1,80 @@
 """Residents talking to the real bot process, with the real Rasa model and a real database
-(each test runs on PostgreSQL and on SQLite)."""
+(each test runs on PostgreSQL and on SQLite). One bot process per database serves the whole
+module, as it serves many residents: every test is a resident of its own (a chat id of its
+own), so the tests stay independent and the bot's start is paid once."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
+from bot.learning.rasa_commands import free_port
+from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import MessageLog, Request
-from tests.e2e.support import BotProcess, Resident, dutch, future_saturday
+from tests.databases import Templates
+from tests.e2e.support import BOT_TOKEN, BotProcess, Resident, bot_process, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support import DATABASES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rasa]
 
 CONTACT = {"name": "Fatima de Vries", "phone": "06 12345678", "email": "button:skip"}
 REFERENCE = re.compile(r"WW-\d{4}-\d{6}")
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def shared_database(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The module's database, with the shipped knowledge."""
+    with templates.copy(request.param, True, tmp_path_factory.mktemp("database")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def telegram(shared_database: str) -> Iterator[FakeTelegram]:
+    """The fake Bot API, one per database so that chat histories start empty."""
+    with FakeTelegram(token=BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def bot(
+    telegram: FakeTelegram,
+    shared_database: str,
+    rasa_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BotProcess]:
+    process = bot_process(telegram, shared_database, rasa_url, tmp_path_factory.mktemp("bot"))
+    process.start()
+    yield process
+    process.stop()
+    assert "Traceback" not in process.log(), process.log()
+
+
+@pytest.fixture
+def bot_without_rasa(shared_database: str, tmp_path: Path) -> Iterator[BotProcess]:
+    """A second bot whose Rasa cannot be reached, with a fake Bot API of its own."""
+    with FakeTelegram(token=BOT_TOKEN) as fake:
+        process = bot_process(fake, shared_database, f"http://127.0.0.1:{free_port()}", tmp_path)
+        process.start()
+        yield process
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def sessions(shared_database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(shared_database)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 def send_and_get_reference(resident: Resident) -> str:
@@ -162,7 +217,10 @@ def test_everything_together_is_one_request(
     assert request.needs == ["room", "tools", "budget", "permit"]
     assert request.co_departments == ["vastgoed", "buitendienst", "wijkbudget", "vergunningen"]
     with sessions() as session:
-        assert session.scalar(select(Request.id).where(Request.id != request.id)) is None
+        others = select(Request.id).where(
+            Request.resident_id == request.resident_id, Request.id != request.id
+        )
+        assert session.scalar(others) is None
         transcript = session.scalars(
             select(MessageLog.text).where(MessageLog.request_id == request.id)
         ).all()
@@ -343,8 +401,9 @@ def test_cancel_and_status_after_sending(
 
 
 def test_rasa_down_offers_the_needs_and_keeps_the_details(
-    bot_without_rasa: BotProcess, telegram: FakeTelegram, knowledge: Knowledge, sessions
+    bot_without_rasa: BotProcess, knowledge: Knowledge, sessions
 ) -> None:
+    telegram = bot_without_rasa.telegram
     resident = Resident(telegram, knowledge, 1013)
     replies = resident.say(f"Zaal nodig op {dutch(future_saturday())} voor 30 mensen in Noord")
     assert {data for _, data in telegram.buttons(replies[-1])} == {
