@@ -1,7 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both set everything up first (scripts/setup.sh is idempotent and caches outside the clone).
 
-.PHONY: setup run test lint unit nlu-report clean
+.PHONY: setup run test test-all lint unit nlu-report clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,11 +9,18 @@ setup:
 run: setup
 	@.venv/bin/wegwijs run
 
+# Every real part, each paid for once; the full-size retraining in the browser (minutes of
+# training) is left to test-all.
 test: setup lint
+	@.venv/bin/python -m pytest -m "not slow"
+
+test-all: setup lint
 	@.venv/bin/python -m pytest
 
+# The in-process tests, on SQLite unless TEST_DATABASES says otherwise: under a minute.
 unit: setup
-	@.venv/bin/python -m pytest -m "not rasa and not e2e and not browser"
+	@TEST_DATABASES=$${TEST_DATABASES:-sqlite} .venv/bin/python -m pytest \
+		-m "not rasa and not e2e and not browser and not process and not slow"
 
 lint: setup
 	@.venv/bin/python -m ruff check .

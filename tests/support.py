@@ -18,6 +18,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
+# Tests whose subject does not depend on the database (the pages in a browser, a conversation
+# with the bot process) run on the first only: storage, queue, delivery and migrations are
+# checked on both elsewhere.
+FIRST_DATABASE = DATABASES[:1]
 TODAY = date(2026, 11, 23)  # a Monday
 
 

@@ -655,6 +655,7 @@ _BOT_SCRIPT = """
 """
 
 
+@pytest.mark.process
 def test_real_bot_process_with_run_polling(tg: FakeTelegram, tmp_path: Path) -> None:
     script = tmp_path / "bot.py"
     script.write_text(textwrap.dedent(_BOT_SCRIPT))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,8 @@ from bot.knowledge import store
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
 from bot.storage.models import AuditEntry, BotText
+
+pytestmark = pytest.mark.process  # every test runs the `wegwijs knowledge` command
 
 
 def wegwijs(

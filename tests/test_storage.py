@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +70,7 @@ def test_request_reference_parts_and_transcript(
         assert list(lines) == ["zaal en geld graag"]
 
 
+@pytest.mark.process
 def test_requests_list_json(
     database_url: str, sessions: sessionmaker[Session], knowledge: Knowledge
 ) -> None:

@@ -1,7 +1,7 @@
 """Residents talking to the real bot process, with the real Rasa model and a real database
-(each test runs on PostgreSQL and on SQLite). One bot process per database serves the whole
-module, as it serves many residents: every test is a resident of its own (a chat id of its
-own), so the tests stay independent and the bot's start is paid once."""
+(PostgreSQL; the in-process conversation tests and `make run`'s test cover SQLite). One bot
+process serves the whole module, as it serves many residents: every test is a resident of
+its own (a chat id of its own), so the tests stay independent and the start is paid once."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bot.storage.models import MessageLog, Request
 from tests.databases import Templates
 from tests.e2e.support import BOT_TOKEN, BotProcess, Resident, bot_process, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
-from tests.support import DATABASES
+from tests.support import FIRST_DATABASE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rasa]
 
@@ -30,7 +30,7 @@ CONTACT = {"name": "Fatima de Vries", "phone": "06 12345678", "email": "button:s
 REFERENCE = re.compile(r"WW-\d{4}-\d{6}")
 
 
-@pytest.fixture(scope="module", params=DATABASES)
+@pytest.fixture(scope="module", params=FIRST_DATABASE)
 def shared_database(
     request: pytest.FixtureRequest, templates: Templates, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:

@@ -24,7 +24,7 @@ from tests.e2e.support import Resident, dutch, future_saturday
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import start_wegwijs, stop, wait_until_serving, wait_while_alive
 from tests.rasa_server import TOKEN
-from tests.support import DATABASES
+from tests.support import FIRST_DATABASE
 from tests.web.support import (
     BOT_TOKEN,
     CHROMIUM_ARGS,
@@ -42,7 +42,7 @@ from tests.web.support import (
 )
 
 
-@pytest.fixture(scope="module", params=DATABASES)
+@pytest.fixture(scope="module", params=FIRST_DATABASE)
 def app_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> str:

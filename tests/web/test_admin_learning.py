@@ -3,7 +3,9 @@ residents keep talking through the fake Bot API all the while, and none of their
 fails, not even while Rasa loads the new model (`PUT /model`).
 
 This app has a Rasa server and a model folder of its own, because the test swaps the model;
-and it runs on PostgreSQL only, because a training costs about ten minutes on two cores."""
+and it runs on PostgreSQL only, and only in `make test-all` (marked slow), because a
+full-size training costs minutes on two cores. The retraining's logic, gate, swap and rollback
+against the real Rasa are checked on a small model in tests/test_retraining.py."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from tests.rasa_server import running_rasa
 from tests.web.support import App, blank_postgres
 from wegwijs.assembly import shipped_model
 
-pytestmark = [pytest.mark.browser, pytest.mark.rasa]
+pytestmark = [pytest.mark.browser, pytest.mark.rasa, pytest.mark.slow]
 
 FAQ = "faq_parkeren"
 ANSWER = "Parkeren kan gratis op het Marktplein, twee minuten lopen van het buurthuis."

@@ -1,6 +1,7 @@
 """The officials' web pages in a real browser (Debian's chromium, driven by Playwright),
 against the real app process with its bot, the fake Bot API, the real Rasa and a real
-database (each test runs on PostgreSQL and on SQLite).
+database (PostgreSQL: what the pages show comes from the queue and storage, which are
+tested on both databases in-process).
 
 The tests of a module share one running app and the two requests residents made in the
 chat, and run in file order: the queue filters look at the requests as they came in, later
