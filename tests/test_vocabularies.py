@@ -15,6 +15,7 @@ from bot.knowledge.editing import EditError
 from bot.knowledge.store import KnowledgeSource
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.needs import settle_needs
+from bot.queue import history
 from bot.storage.models import AuditEntry, User
 
 
@@ -73,3 +74,7 @@ def test_a_refused_list_writes_nothing(
             words.edit_vocabulary(session, session.get(User, admin), name, text)
         session.rollback()
         assert store.version(session) == before
+
+
+def test_every_kind_of_history_event_has_a_dutch_title() -> None:
+    assert set(history.TITLES) == set(history.Event)

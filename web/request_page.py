@@ -20,6 +20,7 @@ from bot import accounts
 from bot.dialogue.presentation import format_value, need_label
 from bot.knowledge import RECURRENCE, Knowledge
 from bot.queue import actions, queries, workflow
+from bot.queue.history import TITLES, Event
 from bot.storage import models
 from bot.storage import repositories as repo
 from bot.storage.models import Notification, RequestEvent, User, utc_now
@@ -268,7 +269,7 @@ def _history(session: Session, item: models.Request, names: dict[str, str]) -> l
     """The append-only history in words: who did what, and when."""
     events = actions.history(session, item)
     usernames = {
-        value for e in events if e.kind == "assigned" for value in (e.old_value, e.new_value)
+        value for e in events if e.kind == Event.ASSIGNED for value in (e.old_value, e.new_value)
     }
     people = dict(
         session.execute(
@@ -283,32 +284,29 @@ def _entry(event: RequestEvent, names: dict[str, str], people: dict[str, str]) -
     old = event.old_value or ""
     new = event.new_value or ""
     match event.kind:
-        case "created":
-            return Entry(
-                "system",
-                event.created_at,
-                "Wegwijs",
-                f"Aanvraag ontvangen voor {names.get(new, new)}",
-            )
-        case "assigned" if not new:
+        case Event.CREATED:
+            title = f"{TITLES[Event.CREATED]} voor {names.get(new, new)}"
+            return Entry("system", event.created_at, "Wegwijs", title)
+        case Event.ASSIGNED if not new:
             return Entry("system", event.created_at, who, "Toewijzing weggehaald")
-        case "assigned" if event.actor and event.actor.username == new:
+        case Event.ASSIGNED if event.actor and event.actor.username == new:
             return Entry("system", event.created_at, who, "Heeft de aanvraag opgepakt")
-        case "assigned":
-            return Entry("system", event.created_at, who, f"Toegewezen aan {people.get(new, new)}")
-        case "status":
+        case Event.ASSIGNED:
+            title = f"{TITLES[Event.ASSIGNED]} aan {people.get(new, new)}"
+            return Entry("system", event.created_at, who, title)
+        case Event.STATUS:
             title = f"Status: {workflow.label(old)} → {workflow.label(new)}"
             if event.actor is None:
                 who = "Bewoner (door te antwoorden)"
             return Entry("system", event.created_at, who, title)
-        case "message_out":
-            return Entry("out", event.created_at, who, "Bericht aan de bewoner", event.text)
-        case "message_in":
-            return Entry("in", event.created_at, who, "Antwoord van de bewoner", event.text)
-        case "note":
-            return Entry("note", event.created_at, who, "Interne notitie", event.text)
-        case "rerouted":
-            title = f"Doorgestuurd van {names.get(old, old)} naar {names.get(new, new)}"
+        case Event.MESSAGE_OUT:
+            return Entry("out", event.created_at, who, TITLES[Event.MESSAGE_OUT], event.text)
+        case Event.MESSAGE_IN:
+            return Entry("in", event.created_at, who, TITLES[Event.MESSAGE_IN], event.text)
+        case Event.NOTE:
+            return Entry("note", event.created_at, who, TITLES[Event.NOTE], event.text)
+        case Event.REROUTED:
+            title = f"{TITLES[Event.REROUTED]} van {names.get(old, old)} naar {names.get(new, new)}"
             return Entry("reroute", event.created_at, who, title, f"Reden: {event.text}")
         case _:
-            return Entry("system", event.created_at, who, event.kind, event.text)
+            return Entry("system", event.created_at, who, event.kind, event.text)  # a newer kind

@@ -13,6 +13,7 @@ from bot.dialogue.presentation import format_day
 from bot.knowledge import Knowledge
 from bot.learning import inbox
 from bot.queue import workflow
+from bot.queue.history import Event
 from bot.queue.serialize import request_json
 from bot.queue.workflow import Status
 from bot.routing.sla import add_working_days, working_days_between
@@ -35,7 +36,7 @@ class ActionError(ValueError):
 
 def record_created(session: Session, request: Request) -> None:
     """A new request: start its history and tell the departments' systems."""
-    _event(session, request, "created", None, new_value=request.department_key)
+    _event(session, request, Event.CREATED, None, new_value=request.department_key)
     _tell_departments(session, request, "request.created")
 
 
@@ -52,7 +53,7 @@ def assign(session: Session, request: Request, actor: User, assignee: User | Non
     if assignee is not None and not can_handle(assignee, request):
         raise ActionError(f"{assignee.full_name} werkt niet bij een afdeling van deze aanvraag.")
     request.assignee = assignee
-    _event(session, request, "assigned", actor, old_value=old, new_value=new)
+    _event(session, request, Event.ASSIGNED, actor, old_value=old, new_value=new)
     if assignee is not None and assignee.id != actor.id:
         session.add(
             Notification(
@@ -94,7 +95,7 @@ def change_status(
             ),
             expect_reply=new_status == Status.WAITING_FOR_RESIDENT,
         )
-        _event(session, request, "message_out", actor, text=text)
+        _event(session, request, Event.MESSAGE_OUT, actor, text=text)
         _first_response(request)
     _tell_departments(session, request, "request.status_changed")
     return tell_resident
@@ -119,7 +120,7 @@ def write_to_resident(
         ),
         expect_reply=True,
     )
-    _event(session, request, "message_out", actor, text=text)
+    _event(session, request, Event.MESSAGE_OUT, actor, text=text)
     _first_response(request)
     _tell_departments(session, request, "request.message_sent")
 
@@ -129,7 +130,7 @@ def add_note(session: Session, request: Request, actor: User, text: str) -> None
     text = text.strip()
     if not text:
         raise ActionError("De notitie is leeg.")
-    _event(session, request, "note", actor, text=text[:10_000])
+    _event(session, request, Event.NOTE, actor, text=text[:10_000])
 
 
 def reroute(
@@ -164,7 +165,13 @@ def reroute(
     new_due = add_working_days(today or date.today(), target.sla_days)
     request.due_at = max(request.due_at, new_due)
     _event(
-        session, request, "rerouted", actor, old_value=old_key, new_value=target.key, text=reason
+        session,
+        request,
+        Event.REROUTED,
+        actor,
+        old_value=old_key,
+        new_value=target.key,
+        text=reason,
     )
     inbox.add_rerouted(session, knowledge, request)
     _message_resident(
@@ -185,7 +192,7 @@ def reroute(
 def record_resident_reply(session: Session, request: Request, text: str) -> None:
     """The resident answered in the chat: add it to the thread; if the request was waiting
     for them, it is back with the official and the clock runs again."""
-    _event(session, request, "message_in", None, text=text)
+    _event(session, request, Event.MESSAGE_IN, None, text=text)
     if request.status == Status.WAITING_FOR_RESIDENT:
         workflow.check(request.status, Status.IN_PROGRESS)
         _set_status(session, request, None, Status.IN_PROGRESS, date.today())
@@ -230,13 +237,13 @@ def _set_status(
     elif new_status == Status.REOPENED:
         request.closed_at = None
     request.status = new_status
-    _event(session, request, "status", actor, old_value=old, new_value=new_status)
+    _event(session, request, Event.STATUS, actor, old_value=old, new_value=new_status)
 
 
 def _event(
     session: Session,
     request: Request,
-    kind: str,
+    kind: Event,
     actor: User | None,
     *,
     old_value: str | None = None,
