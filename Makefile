@@ -17,7 +17,7 @@ test: setup lint
 test-all: setup lint
 	@.venv/bin/python -m pytest
 
-# The in-process tests, on SQLite unless TEST_DATABASES says otherwise: under a minute.
+# The in-process tests, on SQLite unless TEST_DATABASES says otherwise (about 2 minutes).
 unit: setup
 	@TEST_DATABASES=$${TEST_DATABASES:-sqlite} .venv/bin/python -m pytest \
 		-m "not rasa and not e2e and not browser and not process and not slow"
