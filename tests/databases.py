@@ -64,7 +64,7 @@ class Templates:
         self._made: dict[tuple[str, bool], str] = {}
         self._databases = ExitStack()
 
-    def template(self, kind: str, seeded: bool) -> str:
+    def _template(self, kind: str, seeded: bool) -> str:
         """The template's database name (PostgreSQL) or file path (SQLite)."""
         if (kind, seeded) not in self._made:
             bundle = self.bundle if seeded else None
@@ -81,7 +81,7 @@ class Templates:
     @contextmanager
     def copy(self, kind: str, seeded: bool, folder: Path) -> Iterator[str]:
         """A database URL of a fresh copy; PostgreSQL's is dropped afterwards."""
-        template = self.template(kind, seeded)
+        template = self._template(kind, seeded)
         if kind == "sqlite":
             path = folder / "wegwijs.db"
             with (
