@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # language tells (a first "hoi" or "/start").
     default_language: Literal["nl", "en"] = "nl"
     max_message_length: int = 1000
+    # Load the masking library (deduce: seconds and 1 GB) in the background at start, so the
+    # first message for the NLU inbox does not wait for it. Processes that never mask (a
+    # delivery-only test) switch it off and start sooner; masking then loads when needed.
+    masking_warm_up: bool = True
     # A message goes to the NLU inbox when the model's two best intents are closer than this
     # (or it fell back), for an admin to label.
     nlu_inbox_margin: float = 0.2

@@ -26,23 +26,10 @@ from telegram.ext import (
 from bot.conversation import ConversationService, Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.turns import Reply, Turn
+from bot.knowledge import LANGUAGES
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "status", "cancel")
-COMMAND_DESCRIPTIONS = {
-    "nl": {
-        "start": "Begin een aanvraag",
-        "help": "Hoe werkt het?",
-        "status": "Mijn aanvragen",
-        "cancel": "Stoppen",
-    },
-    "en": {
-        "start": "Start a request",
-        "help": "How does it work?",
-        "status": "My requests",
-        "cancel": "Stop",
-    },
-}
 
 
 def build_application(service: ConversationService, token: str, api_base_url: str) -> Application:
@@ -112,8 +99,13 @@ async def run_bot(
 
 
 async def _register_commands(application: Application) -> None:
-    for language, descriptions in COMMAND_DESCRIPTIONS.items():
-        commands = [BotCommand(name, text) for name, text in descriptions.items()]
+    """Telegram's command menu, in Dutch by default and in English for English phones; the
+    descriptions are texts admins keep (command_start, …), read when the bot starts."""
+    knowledge = application.bot_data["service"].knowledge
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(name, knowledge.text(f"command_{name}", language)) for name in COMMANDS
+        ]
         await application.bot.set_my_commands(
             commands, language_code=None if language == "nl" else language
         )

@@ -1,6 +1,7 @@
-"""The test tree itself: helpers live in support modules, never in a conftest.py or a test
-module, because pytest loads conftest.py on its own terms (importing it again depends on its
-import mode) and a test imported into another module is collected there as well."""
+"""The test tree itself: it mirrors the code tree, and helpers live in support modules,
+never in a conftest.py or a test module, because pytest loads conftest.py on its own terms
+(importing it again depends on its import mode) and a test imported into another module is
+collected there as well."""
 
 from __future__ import annotations
 
@@ -37,3 +38,21 @@ def test_nothing_under_tests_imports_a_conftest_or_a_test_module() -> None:
         if _forbidden(module)
     ]
     assert not offenders, "import helpers from a support module instead:\n" + "\n".join(offenders)
+
+
+# Folders under tests/ that are tiers or helpers, not a part of the code.
+TIERS_AND_HELPERS = {"e2e", "integration", "fakes"}
+
+
+def test_the_test_tree_mirrors_the_code_tree() -> None:
+    """tests/bot/dialogue/ tests bot/dialogue/, and so on: a newcomer finds a module's tests
+    at the same path under tests/."""
+    strays = [
+        str(folder.relative_to(TESTS.parent))
+        for folder in sorted(TESTS.rglob("*"))
+        if folder.is_dir()
+        and folder.name not in {"__pycache__", "conversations"}
+        and folder.relative_to(TESTS).parts[0] not in TIERS_AND_HELPERS
+        and not (TESTS.parent / folder.relative_to(TESTS)).is_dir()
+    ]
+    assert not strays, "test folders without a code folder of that name:\n" + "\n".join(strays)

@@ -37,7 +37,8 @@ async def serve(
     """Run until the channel ends (the chat was closed) or SIGINT/SIGTERM arrives."""
     # Masking for the NLU inbox (the bot's unsure messages, an official's re-routing) needs
     # deduce, which takes seconds to load: load it beside the start, not at the first use.
-    threading.Thread(target=masking.warm_up, name="masking-warm-up", daemon=True).start()
+    if settings.masking_warm_up:
+        threading.Thread(target=masking.warm_up, name="masking-warm-up", daemon=True).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -92,6 +92,18 @@ def stored(sessions: sessionmaker[Session], reference: str) -> Request:
         return request
 
 
+def test_the_command_menu_comes_from_the_texts(
+    bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge
+) -> None:
+    """Telegram's menu of commands, in Dutch for everyone and in English for English phones,
+    words what admins keep under Teksten."""
+    for language, code in (("nl", ""), ("en", "en")):
+        assert telegram.my_commands(language_code=code) == [
+            {"command": name, "description": knowledge.text(f"command_{name}", language)}
+            for name in ("start", "help", "status", "cancel")
+        ]
+
+
 def test_room_with_details_in_the_first_message(
     bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge, sessions
 ) -> None:

@@ -50,6 +50,7 @@ def test_webhook_mode_checks_the_secret(
         "TELEGRAM_WEBHOOK_URL": "https://wegwijs.example.nl/telegram",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TELEGRAM_WEBHOOK_PORT": str(port),
+        "MASKING_WARM_UP": "false",  # nothing here is masked
     }
     log = tmp_path / "bot.log"
     process = start_wegwijs("bot", env, log)

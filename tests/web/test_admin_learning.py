@@ -5,7 +5,7 @@ fails, not even while Rasa loads the new model (`PUT /model`).
 This app has a Rasa server and a model folder of its own, because the test swaps the model;
 and it runs on PostgreSQL only, and only in `make test-all` (marked slow), because a
 full-size training costs minutes on two cores. The retraining's logic, gate, swap and rollback
-against the real Rasa are checked on a small model in tests/test_retraining.py."""
+against the real Rasa are checked on a small model in tests/bot/learning/test_retraining.py."""
 
 from __future__ import annotations
 

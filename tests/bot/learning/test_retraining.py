@@ -19,7 +19,7 @@ from bot.knowledge import store
 from bot.learning import retraining
 from bot.settings import Settings
 from bot.storage.models import NluModel, TrainingExample
-from tests.rasa_server import TOKEN, running_rasa
+from tests.rasa_server import TOKEN
 from wegwijs.assembly import shipped_model
 
 pytestmark = [
@@ -39,11 +39,28 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def live_rasa(settings: Settings, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[str]:
-    """Rasa serving the live model of this database, as `wegwijs run` starts it."""
+def live_rasa(settings: Settings, sessions: sessionmaker[Session], rasa_url: str) -> Iterator[str]:
+    """The session's Rasa, serving the live model of this database (the shipped one, as
+    after a first `wegwijs run`). Whatever the test swaps in, the shipped model is loaded
+    again afterwards, for the tests that share this server."""
     model = retraining.model_to_serve(settings, sessions)
-    with running_rasa(tmp_path / "rasa.log", model) as url:
-        yield url
+    assert _loaded(rasa_url) == model.name
+    try:
+        yield rasa_url
+    finally:
+        if _loaded(rasa_url) != model.name:
+            httpx.put(
+                f"{rasa_url}/model",
+                params={"token": TOKEN},
+                json={"model_file": str(shipped_model(Settings()))},
+                timeout=retraining.SWAP_TIMEOUT_SECONDS,
+            ).raise_for_status()
+
+
+def _loaded(rasa_url: str) -> str:
+    """The file name of the model the Rasa server at `rasa_url` has loaded."""
+    status = httpx.get(f"{rasa_url}/status", params={"token": TOKEN}, timeout=30).json()
+    return Path(status["model_file"]).name
 
 
 def test_a_worse_model_is_not_swapped_in(
@@ -79,20 +96,17 @@ def test_a_worse_model_is_not_swapped_in(
         assert live_after is not None and live_after.file_name == live_file
         # The baseline was measured on the way and kept for the next comparison.
         assert live_after.intent_f1 == run.baseline_intent_f1
-    status = httpx.get(f"{live_rasa}/status", params={"token": TOKEN}).json()
-    assert Path(status["model_file"]).name == live_file
+    assert _loaded(live_rasa) == live_file
 
     # The admin overrides: the rejected model goes live in the running Rasa, and one click
     # brings the previous one back.
     retraining.activate(settings, sessions, run_id, actor="ada")
-    status = httpx.get(f"{live_rasa}/status", params={"token": TOKEN}).json()
-    assert Path(status["model_file"]).name == run.file_name
+    assert _loaded(live_rasa) == run.file_name
     with sessions() as session:
         target = retraining.rollback_target(settings, session)
         assert target is not None and target.file_name == live_file
     retraining.activate(settings, sessions, target.id, actor="ada", action="rolled back")
-    status = httpx.get(f"{live_rasa}/status", params={"token": TOKEN}).json()
-    assert Path(status["model_file"]).name == live_file
+    assert _loaded(live_rasa) == live_file
 
 
 def test_training_data_problems_stop_the_run_before_rasa(

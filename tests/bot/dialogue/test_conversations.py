@@ -1,4 +1,4 @@
-"""Scripted conversations, kept as data in tests/unit/conversations/*.yml, run against the
+"""Scripted conversations, kept as data in tests/bot/dialogue/conversations/*.yml, run against the
 dialogue engine in-process (the whole suite takes about a second).
 
 Each resident turn says what the resident typed or pressed and, where it matters, what the
