@@ -9,7 +9,6 @@ message the model was unsure about goes to the NLU inbox after the replies went 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -25,7 +24,7 @@ from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
 from bot.knowledge import NEED_ORDER, RECURRENCE, Knowledge
 from bot.knowledge.store import KnowledgeSource
-from bot.learning.inbox import Collector, Unsure, intent_mattered
+from bot.learning.inbox import Collector, Unsure
 from bot.nlu.client import NLUUnavailable, RasaClient
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.language import choose_language
@@ -147,9 +146,8 @@ class ConversationService:
                 self.max_message_length,
                 expectations=lambda current: self._expectations(session, current),
             )
-            before = copy.deepcopy(state) if self._is_unsure(interpretation) else None
             outcome = engine.handle(state, turn)
-            unsure = self._unsure(before, state, outcome, turn, resident)
+            unsure = self._unsure(state, outcome, turn, resident)
             replies = (
                 outcome.replies
                 + self._carry_out(session, knowledge, resident, conversation, state, outcome, turn)
@@ -160,29 +158,18 @@ class ConversationService:
                 repo.log_message(session, resident, "out", reply.text)
             return replies, unsure
 
-    def _is_unsure(self, interpretation: Interpretation | None) -> bool:
-        return (
-            self.inbox is not None
-            and interpretation is not None
-            and self.inbox.is_unsure(interpretation)
-        )
-
-    @staticmethod
     def _unsure(
-        before: ConversationState | None,
-        after: ConversationState,
-        outcome: Outcome,
-        turn: Turn,
-        resident: Resident,
+        self, state: ConversationState, outcome: Outcome, turn: Turn, resident: Resident
     ) -> Unsure | None:
-        """The message for the inbox: the model was unsure (`before` is the state the engine
-        started from, kept only then) and its intent decided what the bot did."""
-        if before is None or turn.interpretation is None or not turn.text:
+        """The message for the inbox: the model was unsure, and its intent decided what the
+        bot did (the engine says which intent it used)."""
+        interpretation = turn.interpretation
+        if self.inbox is None or interpretation is None or not turn.text or not outcome.intent:
             return None
-        if not intent_mattered(before, after, outcome):
+        if not self.inbox.is_unsure(interpretation):
             return None
-        names = (resident.name, after.answers.get("name"))
-        return Unsure.of(turn.text, after.language, turn.interpretation, *names)
+        names = (resident.name, state.answers.get("name"))
+        return Unsure.of(turn.text, state.language, interpretation, *names)
 
     def _carry_out(
         self,

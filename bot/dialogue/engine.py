@@ -11,12 +11,14 @@ from collections.abc import Callable
 from datetime import date
 
 from bot.dialogue import confirmation
+from bot.dialogue.buttons import Buttons
 from bot.dialogue.confirmation import Answer, readable
 from bot.dialogue.context import NEW_NEED_CONFIDENCE, Context, activity_entities
 from bot.dialogue.form import MAX_TRIES, Form
 from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
-from bot.dialogue.turns import Action, Button, Expectation, Outcome, Reply, Turn
+from bot.dialogue.steps import Steps
+from bot.dialogue.turns import Action, Button, Expectation, Outcome, Turn
 from bot.knowledge import Knowledge, Question
 from bot.nlu.dates import is_holiday_name
 from bot.nlu.interpretation import Entity, Interpretation
@@ -28,6 +30,9 @@ from bot.nlu.patterns import merge_entities, pattern_entities
 SIDE_QUESTION_CONFIDENCE = 0.75
 CANCEL_CONFIDENCE = 0.85
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
+MessageHandler = Callable[
+    [ConversationState, str, Interpretation | None, list[Entity], Turn, Outcome], None
+]
 
 
 class DialogueEngine:
@@ -42,8 +47,19 @@ class DialogueEngine:
         self.replies = Replies(knowledge, expectations)
         self.context = Context(knowledge)
         self.form = Form(knowledge, self.replies, self.context, today)
+        self.steps = Steps(knowledge, self.replies)
+        self.buttons = Buttons(knowledge, self.replies, self.form, self.steps)
         self.today = today
         self.max_message_length = max_message_length
+        # Who reads a typed message, by phase (after asking for a person, at any phase).
+        self._by_phase: dict[Phase, MessageHandler] = {
+            Phase.IDLE: self._while_idle,
+            Phase.CLARIFY: self._opening,
+            Phase.ASKING: self._while_asking,
+            Phase.CONFIRM: self._while_reviewing,
+            Phase.EDIT_MENU: self._while_reviewing,
+            Phase.HANDOVER_OFFER: self._while_offering_handover,
+        }
 
     # -- entry point --------------------------------------------------------------------
 
@@ -54,7 +70,7 @@ class DialogueEngine:
             self._command(state, turn, out)
         elif turn.media:
             out.replies.append(self.replies.say(state, "media_not_supported"))
-            self._resume(state, out)
+            self.steps.resume(state, out)
         elif turn.button:
             self._button(state, turn, out)
         else:
@@ -69,86 +85,24 @@ class DialogueEngine:
                 state.reply_to = None  # the resident starts something new
                 if state.in_progress:
                     out.replies.append(self.replies.say(state, "welcome"))
-                    self._resume(state, out, announce=True)
+                    self.steps.resume(state, out, announce=True)
                 else:
                     out.replies.append(
                         self.replies.say(state, "welcome", buttons=self.replies.need_buttons(state))
                     )
             case "help":
                 out.replies.append(self.replies.say(state, "help"))
-                self._resume(state, out, announce=True)
+                self.steps.resume(state, out, announce=True)
             case "status":
                 out.action = Action.SHOW_STATUS
-                self._resume(state, out.follow_up, announce=True)
+                self.steps.resume(state, out.follow_up, announce=True)
             case _:
-                self._cancel(state, out)
+                self.steps.cancel(state, out)
 
     def _button(self, state: ConversationState, turn: Turn, out: Outcome) -> None:
-        kind, _, value = (turn.button or "").partition(":")
-        question = self._current_question(state)
-        if not self._known_button(state, kind, value):
-            kind = "expired"
-        if kind == "need":
-            needs = [n for n in value.split(",") if n in self.knowledge.needs]
-            entities = [Entity.from_dict(e) for e in state.carry_entities]
-            self.form.start(state, needs, entities, state.carry_text, turn.known_contact, out)
-        elif kind == "thread" and state.reply_to is not None and state.carry_text:
-            if value == "reply":
-                out.action, out.thread_text = Action.ADD_TO_THREAD, state.carry_text
-                state.carry_text, state.carry_entities = None, []
-            else:  # something new: which need, with what was said kept for it
-                state.reply_to, state.phase = None, Phase.CLARIFY
-                out.replies.append(
-                    self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
-                )
-        elif kind == "intent":
-            self._side_intent(state, value, out, state.carry_text or "")
-            self._resume(state, out, announce=True)
-        elif kind == "else":
-            state.carry_text, state.carry_entities = None, []
-            if state.phase == Phase.CLARIFY:
-                state.phase = Phase.IDLE
-            out.replies.append(self.replies.say(state, "something_else_answer"))
-        elif kind == "confirm" and state.phase in (Phase.CONFIRM, Phase.EDIT_MENU):
-            if value == "send":
-                out.action = Action.SUBMIT
-            elif value == "urgent":
-                state.urgent = True
-                state.phase = Phase.CONFIRM
-                out.replies.append(self.replies.summary(state))
-            elif value == "edit":
-                self._edit_menu(state, out)
-            else:
-                self._cancel(state, out)
-        elif kind == "edit" and state.phase in (Phase.CONFIRM, Phase.EDIT_MENU):
-            self.form.ask(state, self.knowledge.question(value), out)
-        elif kind == "remove" and state.phase == Phase.EDIT_MENU and value in state.needs:
-            self.form.remove_need(state, value, out)
-        elif kind == "back" and state.phase == Phase.EDIT_MENU:
-            self.form.advance(state, out)
-        elif kind == "skip" and question and question.optional:
-            self.form.answer(state, question, None, [], out)
-        elif kind == "unlisted" and question and state.unlisted:
-            self.form.answer(state, question, state.unlisted, [], out)
-        elif kind == "choice" and question and question.type == "choice":
-            self.form.answer(state, question, value, [], out)
-        elif kind == "handover" and state.phase == Phase.HANDOVER_OFFER:
-            if value == "yes":
-                out.action = Action.HANDOVER
-            else:
-                self.form.decline_handover(state, out)
-        else:
+        if not self.buttons.press(state, turn, out):
             out.replies.append(self.replies.say(state, "button_expired"))
-            self._resume(state, out)
-
-    def _known_button(self, state: ConversationState, kind: str, value: str) -> bool:
-        """Button data comes back from the resident's client: a need or question that does
-        not exist (an old button, one removed since, forged data) is an expired button."""
-        if kind == "need":
-            return any(n in self.knowledge.needs for n in value.split(","))
-        if kind == "edit":
-            return value in {q.key for q in self.knowledge.questions_for(state.needs)}
-        return True
+            self.steps.resume(state, out)
 
     # -- typed messages -----------------------------------------------------------------
 
@@ -156,33 +110,39 @@ class DialogueEngine:
         text = turn.text or ""
         if not text.strip():
             out.replies.append(self.replies.say(state, "empty_message"))
-            self._resume(state, out)
+            self.steps.resume(state, out)
             return
         if len(text) > self.max_message_length:
             out.replies.append(
                 self.replies.say(state, "too_long", length=len(text), max=self.max_message_length)
             )
-            self._resume(state, out)
+            self.steps.resume(state, out)
             return
         if not readable(text):  # only emoji, punctuation or another script: nothing to read
             out.replies.append(self.replies.say(state, "unreadable_message"))
-            self._resume(state, out)
+            self.steps.resume(state, out)
             return
         interpretation = turn.interpretation
         entities = merge_entities(interpretation.entities if interpretation else (), text)
         entities += activity_entities(text, self.knowledge)
-        question = self._current_question(state)
+        question = self.steps.current_question(state)
         if self.context.asks_for_person(text, free_text=bool(question and question.type == "text")):
-            state.phase = Phase.HANDOVER_OFFER
+            state.move_to(Phase.HANDOVER_OFFER)
             out.replies.append(self.replies.handover_offer(state, "person_offer"))
-        elif state.phase == Phase.ASKING:
-            self._while_asking(state, text, interpretation, entities, turn, out)
-        elif state.phase in (Phase.CONFIRM, Phase.EDIT_MENU):
-            self._while_reviewing(state, text, interpretation, entities, turn, out)
-        elif state.phase == Phase.HANDOVER_OFFER:
-            self._while_offering_handover(state, text, interpretation, entities, turn, out)
-        elif state.reply_to is not None and state.phase == Phase.IDLE:
-            self._reply_or_new(state, text, interpretation, entities, out)
+        else:
+            self._by_phase[state.phase](state, text, interpretation, entities, turn, out)
+
+    def _while_idle(
+        self,
+        state: ConversationState,
+        text: str,
+        interpretation: Interpretation | None,
+        entities: list[Entity],
+        turn: Turn,
+        out: Outcome,
+    ) -> None:
+        if state.reply_to is not None:
+            self._reply_or_new(state, text, interpretation, entities, turn, out)
         else:
             self._opening(state, text, interpretation, entities, turn, out)
 
@@ -197,12 +157,13 @@ class DialogueEngine:
     ) -> None:
         """The first message of a request: find the needs, or help the resident choose."""
         if interpretation is None:
-            self._carry(state, text, entities)
-            state.phase = Phase.CLARIFY
+            self.steps.carry(state, text, entities)
+            state.move_to(Phase.CLARIFY)
             out.replies.append(
                 self.replies.say(state, "nlu_unavailable", buttons=self.replies.need_buttons(state))
             )
             return
+        out.intent = interpretation.intent
         needs = self.context.needs_in(interpretation)
         pointer, state.pointer = state.pointer, None
         if pointer and self.context.follows_up(pointer, text, interpretation, needs):
@@ -221,15 +182,15 @@ class DialogueEngine:
             if unsure and out.replies and interpretation.confidence >= NEW_NEED_CONFIDENCE:
                 out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, unsure))
         elif interpretation.is_fallback:
-            self._carry(state, text, entities)
-            state.phase = Phase.CLARIFY
+            self.steps.carry(state, text, entities)
+            state.move_to(Phase.CLARIFY)
             out.replies.append(
                 self.replies.say(
                     state, "did_you_mean", buttons=self.replies.guess_buttons(state, interpretation)
                 )
             )
         else:
-            self._side_intent(state, interpretation.intent, out, text)
+            self.steps.side_intent(state, interpretation.intent, out, text)
 
     def _reply_or_new(
         self,
@@ -237,6 +198,7 @@ class DialogueEngine:
         text: str,
         interpretation: Interpretation | None,
         entities: list[Entity],
+        turn: Turn,
         out: Outcome,
     ) -> None:
         """An official waits for the resident's answer: a message is that answer, unless it
@@ -244,7 +206,8 @@ class DialogueEngine:
         if interpretation is None or not self.context.sounds_new(interpretation):
             out.action = Action.ADD_TO_THREAD
             return
-        self._carry(state, text, entities)
+        out.intent = interpretation.intent
+        self.steps.carry(state, text, entities)
         out.replies.append(
             self.replies.say(
                 state,
@@ -267,7 +230,7 @@ class DialogueEngine:
     ) -> None:
         """An answer to the open question, unless the message is clearly something else:
         first what its words say (bot.dialogue.context), then what the model is sure of."""
-        question = self._current_question(state)
+        question = self.steps.current_question(state)
         if question is None:
             self.form.advance(state, out)
             return
@@ -324,7 +287,7 @@ class DialogueEngine:
             and confidence >= CANCEL_CONFIDENCE
             and (not free_text or len(text.split()) <= 4 or self.context.cancels(text))
         ):
-            self._cancel(state, out)
+            self.steps.cancel(state, out)
             return True
         is_side = intent in SIDE_INTENTS_WHILE_ASKING or intent in self.knowledge.faq
         # Any text answers a free-text question, so there a side question must also look
@@ -334,13 +297,14 @@ class DialogueEngine:
             and confidence >= SIDE_QUESTION_CONFIDENCE
             and (self.context.is_question(text) if free_text else not (valid or answering))
         ):
-            self._side_intent(state, intent, out)
-            self._resume(state, out, announce=True)
+            out.intent = intent
+            self.steps.side_intent(state, intent, out)
+            self.steps.resume(state, out, announce=True)
             return True
         skipping = question.optional and self.context.is_skip(text)  # "nee" to the phone
         if self.context.denies(text, interpretation) and not (answering or skipping or valid):
             # "Nee, dat bedoel ik niet": something the bot understood is wrong.
-            state.phase = Phase.EDIT_MENU
+            state.move_to(Phase.EDIT_MENU)
             out.replies.append(self.replies.edit_menu(state, "misunderstood"))
             return True
         read = self.context.needs_in(interpretation)
@@ -379,20 +343,20 @@ class DialogueEngine:
         elif self.form.corrected(state, None, text, entities, out):
             return
         elif said in (Answer.EDIT, Answer.NO):
-            self._edit_menu(state, out)
+            self.steps.edit_menu(state, out)
         elif state.phase == Phase.CONFIRM and said is Answer.YES:
             out.action = Action.SUBMIT
         elif intent == "cancel" and sure:
-            self._cancel(state, out)
+            self.steps.cancel(state, out)
         elif interpretation and (
             new := [n for n in self.context.needs_in(interpretation) if n not in state.needs]
         ):
             self.form.start(state, new, entities, text, turn.known_contact, out)
         elif intent in SIDE_INTENTS_WHILE_ASKING or intent in self.knowledge.faq:
-            self._side_intent(state, intent or "", out)
-            self._resume(state, out, announce=True)
+            self.steps.side_intent(state, intent or "", out)
+            self.steps.resume(state, out, announce=True)
         else:
-            self._resume(state, out)
+            self.steps.resume(state, out)
 
     def _while_offering_handover(
         self,
@@ -411,87 +375,9 @@ class DialogueEngine:
         elif state.current is None and state.in_progress:  # offered at the summary
             self.form.advance(state, out)
         elif state.current is None:  # offered on request, before any question
-            state.phase = Phase.IDLE
+            state.move_to(Phase.IDLE)
             self._opening(state, text, interpretation, entities, turn, out)
         else:  # one more attempt at the answer itself
-            state.phase, state.tries = Phase.ASKING, MAX_TRIES - 1
+            state.tries = MAX_TRIES - 1
+            state.move_to(Phase.ASKING)
             self._while_asking(state, text, interpretation, entities, turn, out)
-
-    # -- the request being built --------------------------------------------------------
-
-    def _cancel(self, state: ConversationState, out: Outcome) -> None:
-        had_request = state.in_progress or state.phase != Phase.IDLE
-        state.reset()
-        out.replies.append(
-            self.replies.say(state, "cancelled" if had_request else "nothing_to_cancel")
-        )
-
-    def _side_intent(
-        self, state: ConversationState, intent: str, out: Outcome, text: str = ""
-    ) -> None:
-        """Answer a question that is not part of the request itself."""
-        if intent in self.knowledge.faq:
-            language = state.language
-            faq = self.knowledge.faq[intent]
-            out.replies.append(Reply(faq.get(language) or faq["nl"]))
-            return
-        match intent:
-            case "greet":
-                buttons = [] if state.in_progress else self.replies.need_buttons(state)
-                out.replies.append(self.replies.say(state, "welcome", buttons=buttons))
-            case "help":
-                out.replies.append(self.replies.say(state, "help"))
-            case "check_status":
-                out.action = Action.SHOW_STATUS
-            case "goodbye":
-                out.replies.append(self.replies.say(state, "goodbye"))
-            case "affirm":
-                out.replies.append(self.replies.say(state, "affirm_idle"))
-            case "deny":
-                out.replies.append(
-                    self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
-                )
-            case "cancel":
-                self._cancel(state, out)
-            case "out_of_scope":
-                state.pointer = self.replies.pointer(text)
-                out.replies.append(self.replies.say(state, state.pointer))
-            case _:
-                out.replies.append(self.replies.say(state, "something_else_answer"))
-
-    # -- what the resident sees ---------------------------------------------------------
-
-    def _resume(
-        self, state: ConversationState, out: Outcome | list[Reply], announce: bool = False
-    ) -> None:
-        """Show again where we were, after a side question, a command or a stale button."""
-        replies = out.replies if isinstance(out, Outcome) else out
-        question = self._current_question(state)
-        prefix = self.replies.text(state, "resume") if announce else None
-        if state.phase == Phase.ASKING and question:
-            replies.append(self.replies.prompt(state, question, prefix=prefix))
-        elif state.phase == Phase.CONFIRM:
-            replies.append(self.replies.summary(state))
-        elif state.phase == Phase.EDIT_MENU:
-            replies.append(self.replies.edit_menu(state))
-        elif state.phase == Phase.HANDOVER_OFFER:
-            replies.append(self.replies.handover_offer(state))
-        elif state.phase == Phase.CLARIFY and not announce:
-            replies.append(
-                self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
-            )
-
-    def _edit_menu(self, state: ConversationState, out: Outcome) -> None:
-        state.phase = Phase.EDIT_MENU
-        out.replies.append(self.replies.edit_menu(state))
-
-    # -- small helpers ------------------------------------------------------------------
-
-    def _current_question(self, state: ConversationState) -> Question | None:
-        if state.phase not in (Phase.ASKING, Phase.HANDOVER_OFFER) or not state.current:
-            return None
-        return self.knowledge.question(state.current)
-
-    def _carry(self, state: ConversationState, text: str, entities: list[Entity]) -> None:
-        state.carry_text = text
-        state.carry_entities = [entity.to_dict() for entity in entities]

@@ -190,7 +190,7 @@ class Form:
         if problem.key != RECURRING:  # noted, not a failed answer
             state.tries += 1
         if state.tries >= MAX_TRIES:
-            state.phase = Phase.HANDOVER_OFFER
+            state.move_to(Phase.HANDOVER_OFFER)
             out.replies.append(self.replies.handover_offer(state))
             return
         error = self.knowledge.error(problem.key, state.language, **problem.params)
@@ -206,7 +206,7 @@ class Form:
         elif state.in_progress:
             self.advance(state, out)
         else:
-            state.phase = Phase.IDLE
+            state.move_to(Phase.IDLE)
             out.replies.append(
                 self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
             )
@@ -346,7 +346,8 @@ class Form:
             if question.key not in state.answers:
                 self.ask(state, question, out)
                 return
-        state.phase, state.current = Phase.CONFIRM, None
+        state.current = None
+        state.move_to(Phase.CONFIRM)
         out.replies.append(self.replies.summary(state))
 
     def ask(
@@ -359,7 +360,8 @@ class Form:
         if question is None:
             self.advance(state, out)
             return
-        state.phase, state.current, state.tries = Phase.ASKING, question.key, 0
+        state.current, state.tries = question.key, 0
+        state.move_to(Phase.ASKING)
         problem = state.problems.pop(question.key, None)
         if problem:
             prefix = self.knowledge.error(problem["key"], state.language, **problem["params"])
@@ -379,4 +381,4 @@ class Form:
                 None,
             )
             if state.current is None and state.phase in (Phase.ASKING, Phase.HANDOVER_OFFER):
-                state.phase = Phase.CONFIRM
+                state.move_to(Phase.CONFIRM)

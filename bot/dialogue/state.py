@@ -18,6 +18,22 @@ class Phase(StrEnum):
     HANDOVER_OFFER = "handover_offer"  # offered a person after repeated failed answers
 
 
+# Where a conversation may go from each phase; staying is always allowed, and a cancel
+# (ConversationState.reset) goes back to IDLE from anywhere. Enforced in `move_to` only.
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.IDLE: frozenset({Phase.CLARIFY, Phase.ASKING, Phase.CONFIRM, Phase.HANDOVER_OFFER}),
+    Phase.CLARIFY: frozenset({Phase.IDLE, Phase.ASKING, Phase.CONFIRM, Phase.HANDOVER_OFFER}),
+    Phase.ASKING: frozenset({Phase.CONFIRM, Phase.EDIT_MENU, Phase.HANDOVER_OFFER}),
+    Phase.CONFIRM: frozenset({Phase.ASKING, Phase.EDIT_MENU, Phase.HANDOVER_OFFER}),
+    Phase.EDIT_MENU: frozenset({Phase.ASKING, Phase.CONFIRM, Phase.HANDOVER_OFFER}),
+    Phase.HANDOVER_OFFER: frozenset({Phase.IDLE, Phase.ASKING, Phase.CONFIRM}),
+}
+
+
+class PhaseError(RuntimeError):
+    """A phase change the table does not allow: a bug in the engine, not the resident."""
+
+
 @dataclass
 class ConversationState:
     language: str = "nl"
@@ -47,6 +63,12 @@ class ConversationState:
     @property
     def in_progress(self) -> bool:
         return bool(self.needs)
+
+    def move_to(self, phase: Phase) -> None:
+        """The one way a conversation changes phase, checked against TRANSITIONS."""
+        if phase != self.phase and phase not in TRANSITIONS[self.phase]:
+            raise PhaseError(f"no way from {self.phase} to {phase}")
+        self.phase = phase
 
     def reset(self) -> None:
         """Forget the request in progress; keep the language and an official's open question."""

@@ -62,3 +62,7 @@ class Outcome:
     follow_up: list[Reply] = field(default_factory=list)  # shown after the action's result
     # For ADD_TO_THREAD after the resident said which: the message to add (it came earlier).
     thread_text: str | None = None
+    # The model's intent, when it decided what the bot did: at the opening of a request, or
+    # as a side question in the middle of one. None when the message was read as an answer,
+    # by its words, or went to an official's thread whatever it said.
+    intent: str | None = None

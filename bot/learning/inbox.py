@@ -14,13 +14,10 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.dialogue.state import ConversationState, Phase
-from bot.dialogue.turns import Action, Outcome
 from bot.knowledge import Knowledge, store
 from bot.knowledge.bundle import example_key
 from bot.knowledge.store import KnowledgeSource
@@ -82,27 +79,6 @@ def is_unsure(interpretation: Interpretation, margin: float) -> bool:
     scores = [score for name, score in interpretation.ranking if name != FALLBACK_INTENT]
     best, second = [*scores, 0.0, 0.0][:2]
     return best - second < margin
-
-
-def intent_mattered(before: ConversationState, after: ConversationState, outcome: Outcome) -> bool:
-    """Whether the model's intent decided what the bot did with a free-text message.
-
-    It did for the opening message of a request (phase idle, or clarify after "Bedoelt u
-    ...?"), except a reply to an official's message, which goes to the request's thread
-    whatever it says. While a question is open, a message is its answer unless the engine
-    took it as a side question ("wat kost het?"): then the question, the answers and the
-    tries are as they were. In the summary and the other phases the intent is not asked."""
-    if outcome.action == Action.ADD_TO_THREAD:
-        return False
-    if before.phase in (Phase.IDLE, Phase.CLARIFY):
-        return True
-    if before.phase != Phase.ASKING or after.phase != Phase.ASKING:
-        return False
-    return _question_state(before) == _question_state(after)
-
-
-def _question_state(state: ConversationState) -> tuple[Any, ...]:
-    return state.current, state.tries, state.answers, state.needs
 
 
 # -- adding -----------------------------------------------------------------------------------
