@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from bot.contact import CONTACT_FIELDS
 from bot.dialogue.context import Context, NeedChange
 from bot.dialogue.presentation import need_list
-from bot.dialogue.replies import CONTACT_KEYS, Replies
+from bot.dialogue.replies import Replies
 from bot.dialogue.slots import fill_from_entities
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Button, Outcome, Reply, Turn
@@ -50,7 +51,7 @@ class Form:
         added = [n for n in needs if n not in state.needs]
         first = not state.needs
         state.needs = sorted({*state.needs, *needs}, key=NEED_ORDER.index)
-        for key in CONTACT_KEYS:
+        for key in CONTACT_FIELDS:
             if key in known_contact and key not in state.answers:
                 state.answers[key] = known_contact[key]
         filled = self.fill(state, entities, text)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from bot.contact import CONTACT_FIELDS
 from bot.dialogue.presentation import format_day, format_value, need_label, need_list
 from bot.dialogue.state import ConversationState
 from bot.dialogue.turns import Button, Expectation, Reply
@@ -16,7 +17,6 @@ from bot.knowledge import NEED_ORDER, POINTER_PREFIX, Knowledge, Question
 from bot.nlu.cues import mentions
 from bot.nlu.interpretation import Interpretation
 
-CONTACT_KEYS = ("name", "phone", "email")
 # The model's guesses below this confidence are not offered as a button.
 GUESS_CONFIDENCE = 0.1
 # The answers an answer must come before: the day of the activity, or the loan's pick-up day.
@@ -57,7 +57,7 @@ class Replies:
         extra: list[Button] | None = None,
     ) -> Reply:
         parts = [prefix] if prefix else []
-        if question.key in CONTACT_KEYS and not state.privacy_notice_shown:
+        if question.key in CONTACT_FIELDS and not state.privacy_notice_shown:
             state.privacy_notice_shown = True
             parts.append(self.text(state, "privacy_notice"))
         parts.append(question.prompt.get(state.language) or question.prompt["nl"])

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 
+from bot.contact import InvalidContact, email_address, phone_number
 from bot.knowledge import Question
 from bot.nlu.dates import DateProblem, parse_date
 from bot.nlu.times import ends_after, pick_end, time_candidates
@@ -57,8 +57,8 @@ def validate(question: Question, text: str, answers: dict[str, Any], today: date
             return _choice(question, text, rules)
         case "email":
             try:
-                return validate_email(text, check_deliverability=False).normalized
-            except EmailNotValidError:
+                return email_address(text)
+            except InvalidContact:
                 raise Invalid("email_invalid") from None
         case "phone":
             return _phone(text)
@@ -198,11 +198,9 @@ def _looks_like_a_name(text: str) -> bool:
 
 def _phone(text: str) -> str:
     try:
-        number = phonenumbers.parse(text, "NL")
-    except phonenumbers.NumberParseException:
+        number = phone_number(text)
+    except InvalidContact:
         raise Invalid("phone_invalid") from None
-    if not phonenumbers.is_valid_number(number):
-        raise Invalid("phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.contact import CONTACT_FIELDS
 from bot.queue import workflow
 from bot.routing.rules import RoutingDecision, Rule
 from bot.storage.models import (
@@ -23,7 +24,6 @@ from bot.storage.models import (
     RoutingRule,
 )
 
-CONTACT_FIELDS = ("name", "phone", "email")
 # A request's reference: "WW-2026-000012", also as residents type it in a message.
 REFERENCE_PREFIX = "WW"
 REFERENCE = re.compile(rf"\b{REFERENCE_PREFIX}-\d{{4}}-\d{{6}}\b")
@@ -61,7 +61,7 @@ def known_contact(resident: Resident) -> dict[str, Any]:
     """Contact details from an earlier request, so they are not asked again."""
     if not resident.name:
         return {}
-    return {"name": resident.name, "phone": resident.phone, "email": resident.email}
+    return {field: getattr(resident, field) for field in CONTACT_FIELDS}
 
 
 def conversation_for(session: Session, resident: Resident) -> Conversation:

@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.contact import InvalidContact, email_address, phone_number
 from bot.knowledge import store
 from bot.knowledge.editing.common import MAX_LABEL_LENGTH, EditError, _required
 from bot.storage.models import (
@@ -68,8 +68,8 @@ def _email(value: str) -> str | None:
     if not value.strip():
         return None
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
+        return email_address(value)
+    except InvalidContact:
         raise EditError(
             f"'{value.strip()}' is geen geldig e-mailadres; schrijf bijvoorbeeld "
             "vergunningen@gemeente.nl."
@@ -83,16 +83,11 @@ def _phone(value: str) -> str | None:
     if MUNICIPAL_NUMBER.fullmatch(value):
         return value
     try:
-        number = phonenumbers.parse(value, "NL")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not (
-        phonenumbers.is_valid_number(number)
-        or phonenumbers.is_valid_short_number_for_region(number, "NL")
-    ):
+        number = phone_number(value, short_numbers=True)
+    except InvalidContact:
         raise EditError(
             f"'{value}' is geen geldig telefoonnummer; schrijf bijvoorbeeld 020 123 4567 of 14 020."
-        )
+        ) from None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.contact import CONTACT_FIELDS
 from bot.knowledge import (
     ANSWER_TYPES,
     VALIDATION_KEYS,
@@ -37,9 +38,7 @@ QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
 # Questions the app itself relies on, which can change but not go.
 ESSENTIAL = {
     "neighbourhood": "de werkvoorraad filtert op wijk en de routering kijkt ernaar",
-    "name": "de contactgegevens worden bij de bewoner bewaard",
-    "phone": "de contactgegevens worden bij de bewoner bewaard",
-    "email": "de contactgegevens worden bij de bewoner bewaard",
+    **{field: "de contactgegevens worden bij de bewoner bewaard" for field in CONTACT_FIELDS},
 }
 # How each validation key is entered: flag (yes/no), count (whole number >= 0), number
 # (>= 0; whole for integers), question (another question's key), question_days (key + days).
