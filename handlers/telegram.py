@@ -42,7 +42,6 @@ def build_application(service: ConversationService, token: str, api_base_url: st
         .base_file_url(f"{root}/file/bot")
         # Residents don't wait for each other; ConversationService keeps each chat in order.
         .concurrent_updates(True)
-        .post_init(_register_commands)
         .build()
     )
     application.bot_data["service"] = service
@@ -74,6 +73,7 @@ async def run_bot(
     webhook behind HTTPS in production. Officials' messages go out through `worker`."""
     async with application:
         await application.start()
+        await _register_commands(application)
         if webhook_url:
             await application.updater.start_webhook(
                 listen="0.0.0.0",
@@ -100,15 +100,19 @@ async def run_bot(
 
 async def _register_commands(application: Application) -> None:
     """Telegram's command menu, in Dutch by default and in English for English phones; the
-    descriptions are texts admins keep (command_start, …), read when the bot starts."""
+    descriptions are texts admins keep (command_start, …), set each time the bot starts
+    (post_init would run only under run_polling, which the bot does not use)."""
     knowledge = application.bot_data["service"].knowledge
     for language in LANGUAGES:
         commands = [
             BotCommand(name, knowledge.text(f"command_{name}", language)) for name in COMMANDS
         ]
-        await application.bot.set_my_commands(
-            commands, language_code=None if language == "nl" else language
-        )
+        try:
+            await application.bot.set_my_commands(
+                commands, language_code=None if language == "nl" else language
+            )
+        except TelegramError:  # the menu is a convenience; the bot works without it
+            log.warning("could not set Telegram's command menu (%s)", language, exc_info=True)
 
 
 def _sender(update: Update) -> Sender:

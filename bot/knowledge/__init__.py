@@ -11,20 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.knowledge.validation import rules_for
+
 LANGUAGES = ("nl", "en")
 ANSWER_TYPES = {"date", "time", "integer", "amount", "text", "choice", "email", "phone"}
 NEED_ORDER = ("room", "tools", "budget", "permit")
-# The validation keys each answer type understands (bot.dialogue.validators applies them).
-VALIDATION_KEYS: dict[str, set[str]] = {
-    "date": {"not_past", "max_days_ahead", "not_before", "max_days_after"},
-    "time": {"after"},
-    "integer": {"min", "max"},
-    "amount": {"min", "max"},
-    "text": {"min_length", "max_length"},
-    "choice": {"open"},
-    "email": {"required_without"},
-    "phone": {"required_without"},
-}
 # Text groups: where each kind of sentence is used. faq's keys are FAQ intent names.
 TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
 # A text "out_of_scope_<topic>" says where a question of that topic goes; the lookup table of
@@ -185,9 +176,10 @@ def question_from_dict(raw: Mapping[str, Any], where: str) -> Question:
             f"{where}: every question needs a key and a type ({', '.join(sorted(ANSWER_TYPES))})"
         )
     validation = dict(raw.get("validation") or {})
-    unknown = set(validation) - VALIDATION_KEYS[answer_type]
+    understood = {rule.key for rule in rules_for(answer_type)}
+    unknown = set(validation) - understood
     if unknown:
-        allowed = ", ".join(sorted(VALIDATION_KEYS[answer_type])) or "geen"
+        allowed = ", ".join(sorted(understood)) or "geen"
         raise KnowledgeError(
             f"{where}.{key}: unknown validation {sorted(unknown)} for type {answer_type} "
             f"(allowed: {allowed})"

@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from bot.knowledge import ANSWER_TYPES, NEED_ORDER, VALIDATION_KEYS, store
+from bot.knowledge import ANSWER_TYPES, NEED_ORDER, store
 from bot.knowledge.bundle import APP_ENTITIES, ENTITIES, Bundle
 from bot.knowledge.editing import questions as edit
 from bot.knowledge.editing.questions import CONTACT, QuestionForm
+from bot.knowledge.validation import VALIDATION_RULES, rules_for
 from bot.storage import repositories as repo
 from bot.storage.models import User
 from web.admin.common import TextField, attempt, not_found, page, refused
@@ -72,7 +73,8 @@ def _describe_validation(validation: dict[str, Any]) -> str:
             value = f"{value['days']} dagen na {value['key']}"
         elif value is True:
             value = "ja"
-        parts.append(f"{edit.VALIDATION_LABELS.get(key, key).lower()}: {value}")
+        rule = VALIDATION_RULES.get(key)
+        parts.append(f"{(rule.label if rule else key).lower()}: {value}")
     return "; ".join(parts)
 
 
@@ -165,11 +167,9 @@ def _question_page(
         values=values,
         types=TYPES,
         type_order=sorted(ANSWER_TYPES, key=list(TYPES).index),
-        validation_keys={
-            t: [k for k in edit.VALIDATION_INPUTS if k in VALIDATION_KEYS[t]] for t in ANSWER_TYPES
-        },
-        inputs=edit.VALIDATION_INPUTS,
-        labels=edit.VALIDATION_LABELS,
+        validation_keys={t: [rule.key for rule in rules_for(t)] for t in ANSWER_TYPES},
+        inputs={rule.key: rule.entered_as for rule in VALIDATION_RULES.values()},
+        labels={rule.key: rule.label for rule in VALIDATION_RULES.values()},
         other_questions=list(dict.fromkeys(others)),
         entities=(*ENTITIES, *APP_ENTITIES),
         unlisted=_unlisted(session, key, values),

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from bot.contact import CONTACT_FIELDS
 from bot.knowledge import (
     ANSWER_TYPES,
-    VALIDATION_KEYS,
     KnowledgeError,
     check_shared_keys,
     question_from_dict,
@@ -31,6 +30,7 @@ from bot.knowledge.editing.common import (
     _number,
 )
 from bot.knowledge.editing.texts import _translations
+from bot.knowledge.validation import VALIDATION_RULES, rules_for
 from bot.storage.models import NeedDefinition, QuestionDefinition, User
 
 CONTACT = "contact"  # what the pages and the audit log call the contact questions' "need"
@@ -40,36 +40,6 @@ ESSENTIAL = {
     "neighbourhood": "de werkvoorraad filtert op wijk en de routering kijkt ernaar",
     **{field: "de contactgegevens worden bij de bewoner bewaard" for field in CONTACT_FIELDS},
 }
-# How each validation key is entered: flag (yes/no), count (whole number >= 0), number
-# (>= 0; whole for integers), question (another question's key), question_days (key + days).
-VALIDATION_INPUTS = {
-    "not_past": "flag",
-    "max_days_ahead": "count",
-    "not_before": "question",
-    "max_days_after": "question_days",
-    "after": "question",
-    "min": "number",
-    "max": "number",
-    "min_length": "count",
-    "max_length": "count",
-    "required_without": "question",
-    "open": "flag",
-}
-VALIDATION_LABELS = {
-    "not_past": "Niet in het verleden",
-    "max_days_ahead": "Hoogstens zoveel dagen vooruit",
-    "not_before": "Niet vóór het antwoord op vraag",
-    "max_days_after": "Hoogstens zoveel dagen na het antwoord op vraag",
-    "after": "Later dan het antwoord op vraag",
-    "min": "Minimaal",
-    "max": "Maximaal",
-    "min_length": "Minimaal aantal tekens",
-    "max_length": "Maximaal aantal tekens",
-    "required_without": "Verplicht als deze vraag geen antwoord heeft",
-    "open": "Ook een antwoord dat niet in de lijst staat (bewaard zoals getypt)",
-}
-# The answer type another question must have to be compared with.
-REFERENCE_TYPES = {"not_before": "date", "max_days_after": "date", "after": "time"}
 
 
 @dataclass(frozen=True)
@@ -122,9 +92,9 @@ def _validation(answer_type: str, raw: Mapping[str, str]) -> dict[str, Any]:
     """The validation of a question from its form fields, typed the way the validators
     read it; empty fields are left out."""
     rules: dict[str, Any] = {}
-    for key in sorted(VALIDATION_KEYS[answer_type]):
-        label = VALIDATION_LABELS[key]
-        match VALIDATION_INPUTS[key]:
+    for rule in rules_for(answer_type):
+        key, label = rule.key, rule.label
+        match rule.entered_as:
             case "flag":
                 if raw.get(key) in ("1", "on", "true"):
                     rules[key] = True
@@ -225,16 +195,17 @@ def _check_bundle(bundle: Bundle) -> None:
     contact = {q["key"]: q["type"] for q in bundle.contact}
     for need, question in questions:
         types = {**{q["key"]: q["type"] for q in _need_questions(bundle, need)}, **contact}
-        for rule, value in (question.get("validation") or {}).items():
+        for name, value in (question.get("validation") or {}).items():
             other = value["key"] if isinstance(value, dict) else value
-            if rule not in REFERENCE_TYPES and rule != "required_without":
+            rule = VALIDATION_RULES.get(name)
+            if rule is None or not rule.refers_to_question:
                 continue
             if other not in types:
                 raise EditError(
                     f"Vraag '{question['key']}' ({need}) vergelijkt met vraag '{other}', maar die "
                     "wordt bij deze behoefte niet gesteld."
                 )
-            wanted = REFERENCE_TYPES.get(rule)
+            wanted = rule.reference_type
             if wanted and types[other] != wanted:
                 raise EditError(
                     f"Vraag '{question['key']}' ({need}) vergelijkt met vraag '{other}', maar dat "

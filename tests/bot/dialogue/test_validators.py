@@ -1,12 +1,15 @@
 """Every answer type: what is accepted, how it is stored, and why the rest is refused."""
 
+import inspect
 from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from bot.dialogue import form, validators
 from bot.dialogue.validators import Invalid, clean_text, still_consistent, validate
 from bot.knowledge import Knowledge
+from bot.knowledge.validation import VALIDATION_RULES
 
 TODAY = date(2026, 11, 23)
 
@@ -100,3 +103,10 @@ def test_consistency_after_a_change(knowledge: Knowledge) -> None:
     end = knowledge.question("end_time")
     assert still_consistent(end, {"start_time": "14:00", "end_time": "17:00"})
     assert not still_consistent(end, {"start_time": "18:00", "end_time": "17:00"})
+
+
+def test_every_rule_in_the_registry_is_applied_by_the_validators() -> None:
+    """The admin page offers the registry's rules; each must mean something to the bot
+    (required_without is checked when the question is skipped, in the form)."""
+    source = inspect.getsource(validators) + inspect.getsource(form)
+    assert [key for key in VALIDATION_RULES if f'"{key}"' not in source] == []
