@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
 
 from bot.dialogue import confirmation
 from bot.dialogue.buttons import Buttons
@@ -30,9 +31,19 @@ from bot.nlu.patterns import merge_entities, pattern_entities
 SIDE_QUESTION_CONFIDENCE = 0.75
 CANCEL_CONFIDENCE = 0.85
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
-MessageHandler = Callable[
-    [ConversationState, str, Interpretation | None, list[Entity], Turn, Outcome], None
-]
+
+
+class Message(NamedTuple):
+    """A typed message as the engine reads it: the text, the model's reading (None when
+    Rasa could not be reached), the details found in it, and the turn it came in."""
+
+    text: str
+    interpretation: Interpretation | None
+    entities: list[Entity]
+    turn: Turn
+
+
+MessageHandler = Callable[[ConversationState, Message, Outcome], None]
 
 
 class DialogueEngine:
@@ -130,32 +141,18 @@ class DialogueEngine:
             state.move_to(Phase.HANDOVER_OFFER)
             out.replies.append(self.replies.handover_offer(state, "person_offer"))
         else:
-            self._by_phase[state.phase](state, text, interpretation, entities, turn, out)
+            message = Message(text, interpretation, entities, turn)
+            self._by_phase[state.phase](state, message, out)
 
-    def _while_idle(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
-    ) -> None:
+    def _while_idle(self, state: ConversationState, message: Message, out: Outcome) -> None:
         if state.reply_to is not None:
-            self._reply_or_new(state, text, interpretation, entities, turn, out)
+            self._reply_or_new(state, message, out)
         else:
-            self._opening(state, text, interpretation, entities, turn, out)
+            self._opening(state, message, out)
 
-    def _opening(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
-    ) -> None:
+    def _opening(self, state: ConversationState, message: Message, out: Outcome) -> None:
         """The first message of a request: find the needs, or help the resident choose."""
+        text, interpretation, entities, turn = message
         if interpretation is None:
             self.steps.carry(state, text, entities)
             state.move_to(Phase.CLARIFY)
@@ -192,17 +189,10 @@ class DialogueEngine:
         else:
             self.steps.side_intent(state, interpretation.intent, out, text)
 
-    def _reply_or_new(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
-    ) -> None:
+    def _reply_or_new(self, state: ConversationState, message: Message, out: Outcome) -> None:
         """An official waits for the resident's answer: a message is that answer, unless it
         looks like a new request or question; then the resident is asked which it is."""
+        text, interpretation, entities, _ = message
         if interpretation is None or not self.context.sounds_new(interpretation):
             out.action = Action.ADD_TO_THREAD
             return
@@ -219,17 +209,10 @@ class DialogueEngine:
             )
         )
 
-    def _while_asking(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
-    ) -> None:
+    def _while_asking(self, state: ConversationState, message: Message, out: Outcome) -> None:
         """An answer to the open question, unless the message is clearly something else:
         first what its words say (bot.dialogue.context), then what the model is sure of."""
+        text, interpretation, entities, turn = message
         question = self.steps.current_question(state)
         if question is None:
             self.form.advance(state, out)
@@ -325,15 +308,8 @@ class DialogueEngine:
             return True
         return False
 
-    def _while_reviewing(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
-    ) -> None:
+    def _while_reviewing(self, state: ConversationState, message: Message, out: Outcome) -> None:
+        text, interpretation, entities, turn = message
         said = confirmation.answer(text, interpretation, self.knowledge)
         intent = interpretation.intent if interpretation else None
         sure = interpretation is not None and interpretation.confidence >= CANCEL_CONFIDENCE
@@ -359,14 +335,9 @@ class DialogueEngine:
             self.steps.resume(state, out)
 
     def _while_offering_handover(
-        self,
-        state: ConversationState,
-        text: str,
-        interpretation: Interpretation | None,
-        entities: list[Entity],
-        turn: Turn,
-        out: Outcome,
+        self, state: ConversationState, message: Message, out: Outcome
     ) -> None:
+        text, interpretation, _, _ = message
         said = confirmation.answer(text, interpretation, self.knowledge)
         if said is Answer.YES:
             out.action = Action.HANDOVER
@@ -376,8 +347,8 @@ class DialogueEngine:
             self.form.advance(state, out)
         elif state.current is None:  # offered on request, before any question
             state.move_to(Phase.IDLE)
-            self._opening(state, text, interpretation, entities, turn, out)
+            self._opening(state, message, out)
         else:  # one more attempt at the answer itself
             state.tries = MAX_TRIES - 1
             state.move_to(Phase.ASKING)
-            self._while_asking(state, text, interpretation, entities, turn, out)
+            self._while_asking(state, message, out)
