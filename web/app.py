@@ -22,6 +22,7 @@ from web.admin import models as admin_models
 from web.admin import questions as admin_questions
 from web.admin import routing as admin_routing
 from web.admin import texts as admin_texts
+from web.admin import thresholds as admin_thresholds
 from web.admin import vocabularies as admin_vocabularies
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
@@ -94,6 +95,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(admin_texts.router)
     app.include_router(admin_questions.router)
     app.include_router(admin_vocabularies.router)
+    app.include_router(admin_thresholds.router)
     app.include_router(admin_departments.router)
     app.include_router(admin_routing.router)
     app.include_router(admin_insight.router)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from bot.nlu.interpretation import Interpretation
 
 YES_WORDS, NO_WORDS, EDIT_WORDS = "yes_words", "no_words", "edit_words"
-CONFIRM_CONFIDENCE = 0.8
 # A letter of a Latin script or a digit: a message without one is not read at all.
 _READABLE = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
 
@@ -47,7 +46,7 @@ def answer(text: str, interpretation: Interpretation | None, knowledge: Knowledg
         return Answer.YES
     if is_one_of(text, no):
         return Answer.NO
-    if interpretation is None or interpretation.confidence < CONFIRM_CONFIDENCE:
+    if interpretation is None or interpretation.confidence < knowledge.threshold("confirm"):
         return None
     said_yes, said_no = mentions(text, yes, exact=True), mentions(text, no, exact=True)
     if interpretation.intent == "affirm" and said_yes and not said_no:

@@ -30,16 +30,13 @@ CANCEL_WORDS = "cancel_words"
 QUESTION_WORDS = "question_words"
 SKIP_WORDS = "skip_words"
 NO_WORDS = "no_words"
-# How sure the model must be of a new need (or a question) in the middle of a request;
-# below that, a need among its first readings counts when the text names it.
-NEW_NEED_CONFIDENCE = 0.8
-WEAK_NEED_CONFIDENCE = 0.3
+# Below the new_need threshold, a need among the model's first readings (with at least the
+# weak_need threshold) counts when the text names it.
 WEAK_READINGS = 2
 # A question word this near the start makes a message a question.
 QUESTION_START_WORDS = 2
-# A denial is short, and the model must be sure of it.
+# A denial is short, and the model must be sure of it (the deny threshold).
 DENIAL_WORDS = 6
-DENY_CONFIDENCE = 0.8
 ACTIVITY = "activity"  # the vocabulary, and the entity the app finds with it
 # How close (in words) a negation or "alleen" must stand before a need's word, and "niet
 # nodig" after it: "we hebben geen subsidie nodig", "de vergunning is niet meer nodig".
@@ -98,7 +95,7 @@ class Context:
         It takes the model reading it as deny and a word of no_words in it."""
         return (
             interpretation.intent == "deny"
-            and interpretation.confidence >= DENY_CONFIDENCE
+            and interpretation.confidence >= self.knowledge.threshold("deny")
             and len(words(text)) <= DENIAL_WORDS
             and mentions(text, self._table(NO_WORDS), exact=True) is not None
         )
@@ -185,7 +182,7 @@ class Context:
 
     def sounds_new(self, interpretation: Interpretation) -> bool:
         """A confident need with a word for it, or a confident question for the bot."""
-        if interpretation.confidence < NEW_NEED_CONFIDENCE:
+        if interpretation.confidence < self.knowledge.threshold("new_need"):
             return False
         needs = self.needs_in(interpretation)
         if any(is_evidenced(n, interpretation, self.knowledge) for n in needs):
@@ -199,7 +196,7 @@ class Context:
         needs = [
             need
             for intent, confidence in interpretation.ranking[:WEAK_READINGS]
-            if confidence >= WEAK_NEED_CONFIDENCE
+            if confidence >= self.knowledge.threshold("weak_need")
             for need in self.needs_of(intent)
         ]
         named = self.named_needs(interpretation.text)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from bot.dialogue import confirmation
 from bot.dialogue.buttons import Buttons
 from bot.dialogue.confirmation import Answer, readable
-from bot.dialogue.context import NEW_NEED_CONFIDENCE, Context, activity_entities
+from bot.dialogue.context import Context, activity_entities
 from bot.dialogue.form import MAX_TRIES, Form
 from bot.dialogue.replies import Replies
 from bot.dialogue.state import ConversationState, Phase
@@ -26,10 +26,6 @@ from bot.nlu.interpretation import Entity, Interpretation
 from bot.nlu.needs import is_evidenced
 from bot.nlu.patterns import merge_entities, pattern_entities
 
-# How sure the model must be before a message in the middle of the questions is taken as
-# something other than an answer. Below these, the message is treated as the answer.
-SIDE_QUESTION_CONFIDENCE = 0.75
-CANCEL_CONFIDENCE = 0.85
 SIDE_INTENTS_WHILE_ASKING = {"help", "check_status"}
 
 
@@ -176,7 +172,8 @@ class DialogueEngine:
             # and only when the model was sure ("nieuwjaarsborrel" is no loan request).
             read = self.context.needs_of(interpretation.model_intent)
             unsure = [n for n in read if n not in needs]
-            if unsure and out.replies and interpretation.confidence >= NEW_NEED_CONFIDENCE:
+            sure = interpretation.confidence >= self.knowledge.threshold("new_need")
+            if unsure and out.replies and sure:
                 out.replies.insert(len(out.replies) - 1, self.replies.suggestion(state, unsure))
         elif interpretation.is_fallback:
             self.steps.carry(state, text, entities)
@@ -267,7 +264,7 @@ class DialogueEngine:
         valid = not free_text and self.form.is_valid(state, question, text)
         if (
             intent == "cancel"
-            and confidence >= CANCEL_CONFIDENCE
+            and confidence >= self.knowledge.threshold("cancel")
             and (not free_text or len(text.split()) <= 4 or self.context.cancels(text))
         ):
             self.steps.cancel(state, out)
@@ -277,7 +274,7 @@ class DialogueEngine:
         # like a question; a typed question's valid answer is never a side question.
         if (
             is_side
-            and confidence >= SIDE_QUESTION_CONFIDENCE
+            and confidence >= self.knowledge.threshold("side_question")
             and (self.context.is_question(text) if free_text else not (valid or answering))
         ):
             out.intent = intent
@@ -291,7 +288,7 @@ class DialogueEngine:
             out.replies.append(self.replies.edit_menu(state, "misunderstood"))
             return True
         read = self.context.needs_in(interpretation)
-        if confidence < NEW_NEED_CONFIDENCE:
+        if confidence < self.knowledge.threshold("new_need"):
             read = self.context.weakly_read(interpretation)
         new_needs = [n for n in read if n not in state.needs]
         # A message that is no answer to a typed question is about a new need when it also
@@ -312,7 +309,9 @@ class DialogueEngine:
         text, interpretation, entities, turn = message
         said = confirmation.answer(text, interpretation, self.knowledge)
         intent = interpretation.intent if interpretation else None
-        sure = interpretation is not None and interpretation.confidence >= CANCEL_CONFIDENCE
+        sure = bool(
+            interpretation and interpretation.confidence >= self.knowledge.threshold("cancel")
+        )
         change = self.context.need_change(text, state.needs, free_text=False)
         if change is not None:
             self.form.change_needs(state, change, entities, text, turn, out)

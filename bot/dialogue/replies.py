@@ -17,8 +17,6 @@ from bot.knowledge import NEED_ORDER, POINTER_PREFIX, Knowledge, Question
 from bot.nlu.cues import mentions
 from bot.nlu.interpretation import Interpretation
 
-# The model's guesses below this confidence are not offered as a button.
-GUESS_CONFIDENCE = 0.1
 # The answers an answer must come before: the day of the activity, or the loan's pick-up day.
 DEADLINE_KEYS = ("date", "pickup_date")
 
@@ -190,7 +188,7 @@ class Replies:
         rows: list[list[Button]] = []
         seen: set[str] = set()
         for intent, confidence in interpretation.ranking[:4]:
-            if confidence < GUESS_CONFIDENCE:
+            if confidence < self.knowledge.threshold("guess_button"):
                 continue
             needs = [n for n in (self.knowledge.need_for_intent(i) for i in intent.split("+")) if n]
             if needs and len(needs) == len(intent.split("+")):

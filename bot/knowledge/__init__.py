@@ -16,6 +16,9 @@ from bot.knowledge.validation import rules_for
 LANGUAGES = ("nl", "en")
 ANSWER_TYPES = {"date", "time", "integer", "amount", "text", "choice", "email", "phone"}
 NEED_ORDER = ("room", "tools", "budget", "permit")
+# The confidence thresholds the conversation reads (knowledge/dialogue.yml holds their
+# values and what each is for; admins change them under Drempels).
+THRESHOLDS = ("side_question", "cancel", "confirm", "new_need", "weak_need", "deny", "guess_button")
 # Text groups: where each kind of sentence is used. faq's keys are FAQ intent names.
 TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
 # A text "out_of_scope_<topic>" says where a question of that topic goes; the lookup table of
@@ -83,6 +86,11 @@ class Knowledge:
     # The training data's lookup tables by name: vocabularies the app checks messages
     # against (a need's table has the need's key; see bot.nlu.needs).
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # How sure the model must be before the conversation acts on it, by name (THRESHOLDS).
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold(self, name: str) -> float:
+        return self.thresholds[name]
 
     def text(self, key: str, language: str, **values: Any) -> str:
         """A bot sentence in the resident's language, with placeholders filled in."""
@@ -232,9 +240,16 @@ def build_knowledge(
     contact: Iterable[Mapping[str, Any]],
     texts: Mapping[str, Mapping[str, Mapping[str, Any]]],
     cues: Mapping[str, Iterable[str]] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Knowledge:
     """Check and type the plain knowledge: needs (key -> intent, label, questions), the
-    contact questions, and the texts by group (TEXT_GROUPS)."""
+    contact questions, the texts by group (TEXT_GROUPS), the vocabularies and the
+    confidence thresholds (each of THRESHOLDS, from 0 to 1)."""
+    thresholds = dict(thresholds or {})
+    if missing := [name for name in THRESHOLDS if name not in thresholds]:
+        raise KnowledgeError(f"thresholds: {', '.join(missing)} missing")
+    if wrong := [name for name, value in thresholds.items() if not 0 <= value <= 1]:
+        raise KnowledgeError(f"thresholds: {', '.join(wrong)} must be from 0 to 1")
     built = {
         key: Need(
             key=key,
@@ -262,6 +277,7 @@ def build_knowledge(
         errors=group("error"),
         faq=group("faq"),
         cues={name: tuple(words) for name, words in (cues or {}).items()},
+        thresholds={name: float(value) for name, value in thresholds.items()},
     )
 
 

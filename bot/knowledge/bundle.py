@@ -77,13 +77,15 @@ class Bundle:
     intents: list[str] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
     resources: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, name)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> value, usage
 
     def knowledge(self) -> Knowledge:
         """The checked, typed knowledge the dialogue runs on."""
         lookups = {
             name: words for (kind, name), words in self.resources.items() if kind == "lookup"
         }
-        return build_knowledge(self.needs, self.contact, self.texts, lookups)
+        thresholds = {name: t["value"] for name, t in self.thresholds.items()}
+        return build_knowledge(self.needs, self.contact, self.texts, lookups, thresholds)
 
     def check(self) -> None:
         """Raise KnowledgeError for anything the bot or the model could not work with."""
@@ -166,6 +168,10 @@ def read_bundle(knowledge_dir: Path, rasa_dir: Path, guess_language: Any = None)
         }
         for r in routing.get("rules") or []
     ]
+    thresholds = {
+        str(name): {"value": float(raw["value"]), "usage": str(raw.get("usage") or "")}
+        for name, raw in (_read(knowledge_dir / "dialogue.yml").get("thresholds") or {}).items()
+    }
     domain = _read(rasa_dir / "domain.yml")
     intents = [str(i) for i in domain.get("intents") or []]
     examples: list[Example] = []
@@ -202,6 +208,7 @@ def read_bundle(knowledge_dir: Path, rasa_dir: Path, guess_language: Any = None)
         intents=intents,
         examples=examples,
         resources=resources,
+        thresholds=thresholds,
     )
 
 
@@ -330,6 +337,11 @@ def write_bundle(bundle: Bundle, directory: Path) -> None:
     )
     routing = {"fallback_department": bundle.fallback_department, "rules": bundle.rules}
     _write(knowledge / "routing.yml", routing, "Ordered routing rules: the first match decides.")
+    _write(
+        knowledge / "dialogue.yml",
+        {"thresholds": bundle.thresholds},
+        "How sure the model must be (0 to 1) before the conversation acts on it.",
+    )
     rasa = directory / "rasa_project"
     _write(rasa / "domain.yml", domain(bundle), "NLU-only domain, made from the intents.")
     for name, content in nlu_files(bundle, every_language=True):
@@ -342,7 +354,7 @@ def write_bundle(bundle: Bundle, directory: Path) -> None:
 @dataclass(frozen=True)
 class Change:
     """One item that differs: subject (need, contact, text, department, routing, intent,
-    example, resource), its key, and the value before and after (None: absent)."""
+    example, resource, threshold), its key, and the value before and after (None: absent)."""
 
     subject: str
     key: str
@@ -378,6 +390,8 @@ def _items(bundle: Bundle) -> dict[tuple[str, str], Any]:
         items["example", example_key(value)] = value
     for (kind, name), values in bundle.resources.items():
         items["resource", f"{kind}:{name}"] = values
+    for name, threshold in bundle.thresholds.items():
+        items["threshold", name] = threshold
     return items
 
 

@@ -29,6 +29,7 @@ from bot.storage.models import (
     AuditEntry,
     BotText,
     Department,
+    DialogueThreshold,
     Intent,
     NeedDefinition,
     NluResource,
@@ -138,6 +139,10 @@ def read(session: Session, *, training_data: bool = True) -> Bundle:
         (r.kind, r.name): list(r.examples)
         for r in session.scalars(select(NluResource).order_by(NluResource.id))
     }
+    bundle.thresholds = {
+        t.name: {"value": t.value, "usage": t.usage}
+        for t in session.scalars(select(DialogueThreshold).order_by(DialogueThreshold.name))
+    }
     return bundle
 
 
@@ -180,6 +185,10 @@ def seed(session: Session, bundle: Bundle) -> None:
         for group, texts in bundle.texts.items():
             for key, text in texts.items():
                 _write_text(session, group, key, text)
+    if session.scalar(select(DialogueThreshold).limit(1)) is None:
+        session.add_all(
+            DialogueThreshold(name=name, **values) for name, values in bundle.thresholds.items()
+        )
     if session.scalar(select(Intent).limit(1)) is None:
         session.add_all(Intent(name=name) for name in bundle.intents)
         session.flush()
@@ -212,6 +221,12 @@ def add_new_defaults(session: Session, bundle: Bundle) -> list[str]:
             session.add(NluResource(kind=kind, name=name, examples=values))
             record(session, UPGRADE_ACTOR, kind, name, None, values)
             added.append(f"{kind}.{name}")
+    have_thresholds = set(session.scalars(select(DialogueThreshold.name)))
+    for name, threshold in bundle.thresholds.items():
+        if name not in have_thresholds:
+            session.add(DialogueThreshold(name=name, **threshold))
+            record(session, UPGRADE_ACTOR, "threshold", name, None, threshold)
+            added.append(f"threshold.{name}")
     session.flush()
     return added
 
@@ -253,6 +268,10 @@ def apply(session: Session, incoming: Bundle, actor: User | str) -> list[Change]
             )
             if change.after is not None:
                 session.add(NluResource(kind=kind, name=name, examples=change.after))
+        elif change.subject == "threshold":
+            session.execute(delete(DialogueThreshold).where(DialogueThreshold.name == change.key))
+            if change.after is not None:
+                session.add(DialogueThreshold(name=change.key, **change.after))
     session.flush()
     for change in found:
         if change.subject == "intent" and change.after is None:

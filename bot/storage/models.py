@@ -351,6 +351,15 @@ class BotText(Base):
     usage: Mapped[str | None] = mapped_column(Text)
 
 
+class DialogueThreshold(Base):
+    """How sure the model must be before the conversation acts on it (knowledge/dialogue.yml)."""
+
+    __tablename__ = "dialogue_thresholds"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    usage: Mapped[str] = mapped_column(Text, default="")
+
+
 class NeedDefinition(Base):
     """A kind of help a resident can ask for (room, tools, budget, permit)."""
 

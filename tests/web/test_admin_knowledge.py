@@ -172,6 +172,28 @@ def test_a_vocabulary_saves_through_the_page(world: World, ada: tuple[TestClient
     assert client.get("/admin/vocabularies/no_such_list").status_code == 404
 
 
+def test_thresholds_save_through_the_page(world: World, ada: tuple[TestClient, str]) -> None:
+    client, csrf = ada
+    listed = client.get("/admin/thresholds").text
+    assert 'name="side_question" value="0.75"' in listed and "tussenvraag" in listed
+    form = {"csrf_token": csrf, "side_question": "0,9", "cancel": "1,5"}
+    response = client.post("/admin/thresholds", data=form)
+    assert response.status_code == 422 and "tussen 0 en 1" in response.text
+    assert 'value="0,9"' in response.text  # what was typed stays
+    knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
+    assert knowledge.threshold("side_question") == 0.75  # nothing was saved
+    response = client.post("/admin/thresholds", data={**form, "cancel": "0.9"})
+    assert response.status_code == 303
+    assert "volgende bericht" in client.get(response.headers["location"]).text
+    knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
+    assert (knowledge.threshold("side_question"), knowledge.threshold("cancel")) == (0.9, 0.9)
+    with world.sessions() as session:
+        audited = session.scalars(
+            select(AuditEntry.subject_key).where(AuditEntry.subject == "threshold")
+        ).all()
+    assert sorted(audited) == ["cancel", "side_question"]
+
+
 def test_the_admin_api(world: World) -> None:
     token = bearer(world.tokens["ada"])
     with world.client() as client:

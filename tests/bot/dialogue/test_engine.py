@@ -6,6 +6,7 @@ same conversations through the real Rasa server."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -209,6 +210,18 @@ def test_side_question_answers_and_resumes(knowledge: Knowledge) -> None:
     assert "gratis" in outcome.replies[0].text
     assert chat.state.current == "pickup_date"
     assert outcome.replies[-1].text.endswith(knowledge.question("pickup_date").prompt["nl"])
+
+
+def test_the_side_question_threshold_is_the_admins(knowledge: Knowledge) -> None:
+    """Above the side_question threshold the model's reading wins, below it the message is
+    the answer (here to the pick-up date, which it is not: asked again)."""
+    careful = replace(knowledge, thresholds={**knowledge.thresholds, "side_question": 0.95})
+    chat = Chat(careful)
+    chat.text("hekken lenen", "request_tools")
+    chat.text("20 dranghekken")
+    outcome = chat.text("wat kost het?", "faq_costs", 0.93)
+    assert "gratis" not in outcome.replies[0].text
+    assert chat.state.current == "pickup_date" and chat.state.tries == 1
 
 
 def test_a_free_text_answer_is_not_mistaken_for_a_side_question(knowledge: Knowledge) -> None:
