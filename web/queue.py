@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.queue import queries, workflow
 from bot.queue.queries import QueueFilter
+from bot.queue.workflow import LABELS, Status
 from bot.storage import models
 from bot.storage.models import Notification, User
 from web.common import department_names, late, need_labels, show_page
@@ -34,9 +35,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # (label, key in queries.counts, filter).
 TILES = (
     ("Open", "open", QueueFilter()),
-    ("Nieuw", "nieuw", QueueFilter(status="nieuw")),
-    ("In behandeling", "in_behandeling", QueueFilter(status="in_behandeling")),
-    ("Wacht op bewoner", "wacht_op_bewoner", QueueFilter(status="wacht_op_bewoner")),
+    *(
+        (LABELS[status], status.value, QueueFilter(status=status.value))
+        for status in (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_RESIDENT)
+    ),
     ("Te laat", "overdue", QueueFilter(overdue=True)),
     ("Niet toegewezen", "unassigned", QueueFilter(unassigned=True)),
 )

@@ -295,7 +295,7 @@ def _entry(event: RequestEvent, names: dict[str, str], people: dict[str, str]) -
             title = f"{TITLES[Event.ASSIGNED]} aan {people.get(new, new)}"
             return Entry("system", event.created_at, who, title)
         case Event.STATUS:
-            title = f"Status: {workflow.label(old)} → {workflow.label(new)}"
+            title = f"{TITLES[Event.STATUS]}: {workflow.label(old)} → {workflow.label(new)}"
             if event.actor is None:
                 who = "Bewoner (door te antwoorden)"
             return Entry("system", event.created_at, who, title)
