@@ -17,7 +17,7 @@ from bot.knowledge import store as store_module
 from bot.knowledge.bundle import Bundle
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
-from bot.storage.models import BotText, MessageLog, NluResource, Request
+from bot.storage.models import BotText, DialogueThreshold, MessageLog, NluResource, Request
 from tests.support import store
 
 
@@ -30,7 +30,7 @@ def test_defaults_are_seeded_once(sessions: sessionmaker[Session], bundle: Bundl
         assert not store_module.changes_from(session, bundle)
 
 
-def test_an_upgrade_adds_new_texts_and_vocabularies_and_keeps_the_rest(
+def test_an_upgrade_adds_new_texts_vocabularies_and_thresholds_and_keeps_the_rest(
     sessions: sessionmaker[Session], bundle: Bundle
 ) -> None:
     with sessions.begin() as session:  # an installation from before these existed
@@ -39,14 +39,21 @@ def test_an_upgrade_adds_new_texts_and_vocabularies_and_keeps_the_rest(
         session.execute(
             update(BotText).where(BotText.key == "welcome").values(nl="Hallo, zeg het maar!")
         )
+        session.execute(delete(DialogueThreshold).where(DialogueThreshold.name == "guess_button"))
+        session.execute(
+            update(DialogueThreshold).where(DialogueThreshold.name == "cancel").values(value=0.9)
+        )
     with sessions.begin() as session:
         added = store_module.add_new_defaults(session, bundle)
-        assert sorted(added) == ["lookup.person_words", "text.person_offer"]
+        new = ["lookup.person_words", "text.person_offer", "threshold.guess_button"]
+        assert sorted(added) == new
     with sessions.begin() as session:
         knowledge = store_module.load_knowledge(session)
         assert knowledge.text("person_offer", "nl").startswith("Dat kan.")
         assert "iemand" in knowledge.cues["person_nouns"]
         assert knowledge.text("welcome", "nl") == "Hallo, zeg het maar!"  # the admin's edit
+        assert knowledge.threshold("guess_button") == 0.1
+        assert knowledge.threshold("cancel") == 0.9
         assert not store_module.add_new_defaults(session, bundle)  # a next start adds nothing
 
 
