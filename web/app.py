@@ -15,6 +15,7 @@ from web import api, auth_pages, dashboard, health, queue, request_page
 from web.admin import api as admin_api
 from web.admin import deliveries as admin_deliveries
 from web.admin import departments as admin_departments
+from web.admin import dialogue as admin_dialogue
 from web.admin import inbox as admin_inbox
 from web.admin import insight as admin_insight
 from web.admin import intents as admin_intents
@@ -22,7 +23,6 @@ from web.admin import models as admin_models
 from web.admin import questions as admin_questions
 from web.admin import routing as admin_routing
 from web.admin import texts as admin_texts
-from web.admin import thresholds as admin_thresholds
 from web.admin import vocabularies as admin_vocabularies
 from web.context import AppContext
 from web.security import LoginRequired, secret_key
@@ -95,7 +95,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(admin_texts.router)
     app.include_router(admin_questions.router)
     app.include_router(admin_vocabularies.router)
-    app.include_router(admin_thresholds.router)
+    app.include_router(admin_dialogue.router)
     app.include_router(admin_departments.router)
     app.include_router(admin_routing.router)
     app.include_router(admin_insight.router)

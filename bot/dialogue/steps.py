@@ -30,27 +30,21 @@ class Steps:
             faq = self.knowledge.faq[intent]
             out.replies.append(Reply(faq.get(language) or faq["nl"]))
             return
-        match intent:
-            case "greet":
-                buttons = [] if state.in_progress else self.replies.need_buttons(state)
-                out.replies.append(self.replies.say(state, "welcome", buttons=buttons))
-            case "help":
-                out.replies.append(self.replies.say(state, "help"))
+        reply = self.knowledge.intent_replies.get(intent)
+        match intent:  # the intents the dialogue acts on itself (ACTED_ON_INTENTS)
             case "check_status":
                 out.action = Action.SHOW_STATUS
-            case "goodbye":
-                out.replies.append(self.replies.say(state, "goodbye"))
-            case "affirm":
-                out.replies.append(self.replies.say(state, "affirm_idle"))
-            case "deny":
-                out.replies.append(
-                    self.replies.say(state, "choose_need", buttons=self.replies.need_buttons(state))
-                )
             case "cancel":
                 self.cancel(state, out)
             case "out_of_scope":
                 state.pointer = self.replies.pointer(text)
                 out.replies.append(self.replies.say(state, state.pointer))
+            case _ if reply is not None:  # the admins' table (knowledge/dialogue.yml)
+                with_needs = reply.need_buttons == "always" or (
+                    reply.need_buttons == "when_idle" and not state.in_progress
+                )
+                buttons = self.replies.need_buttons(state) if with_needs else []
+                out.replies.append(self.replies.say(state, reply.text, buttons=buttons))
             case _:
                 out.replies.append(self.replies.say(state, "something_else_answer"))
 

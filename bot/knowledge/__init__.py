@@ -17,8 +17,14 @@ LANGUAGES = ("nl", "en")
 ANSWER_TYPES = {"date", "time", "integer", "amount", "text", "choice", "email", "phone"}
 NEED_ORDER = ("room", "tools", "budget", "permit")
 # The confidence thresholds the conversation reads (knowledge/dialogue.yml holds their
-# values and what each is for; admins change them under Drempels).
+# values and what each is for; admins change them under Drempels en antwoorden).
 THRESHOLDS = ("side_question", "cancel", "confirm", "new_need", "weak_need", "deny", "guess_button")
+# Conversation intents the dialogue acts on itself (bot.dialogue.steps): they get no reply
+# from the intent_replies table.
+ACTED_ON_INTENTS = ("check_status", "cancel", "out_of_scope")
+# When a conversation intent's reply comes with the four needs as buttons (as the admin page
+# says it).
+NEED_BUTTONS = {"never": "nooit", "when_idle": "als er nog geen aanvraag loopt", "always": "altijd"}
 # Text groups: where each kind of sentence is used. faq's keys are FAQ intent names.
 TEXT_GROUPS = ("text", "faq", "status", "status_message", "error")
 # A text "out_of_scope_<topic>" says where a question of that topic goes; the lookup table of
@@ -75,6 +81,14 @@ class Need:
 
 
 @dataclass(frozen=True)
+class IntentReply:
+    """What the bot answers to a conversation intent: a text, perhaps with the needs."""
+
+    text: str  # a key of the text group "text"
+    need_buttons: str = "never"  # one of NEED_BUTTONS
+
+
+@dataclass(frozen=True)
 class Knowledge:
     needs: dict[str, Need]
     contact: tuple[Question, ...]
@@ -88,6 +102,8 @@ class Knowledge:
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # How sure the model must be before the conversation acts on it, by name (THRESHOLDS).
     thresholds: dict[str, float] = field(default_factory=dict)
+    # What the bot answers to a conversation intent (greet, goodbye, ...), by intent.
+    intent_replies: dict[str, IntentReply] = field(default_factory=dict)
 
     def threshold(self, name: str) -> float:
         return self.thresholds[name]
@@ -241,6 +257,7 @@ def build_knowledge(
     texts: Mapping[str, Mapping[str, Mapping[str, Any]]],
     cues: Mapping[str, Iterable[str]] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    intent_replies: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Knowledge:
     """Check and type the plain knowledge: needs (key -> intent, label, questions), the
     contact questions, the texts by group (TEXT_GROUPS), the vocabularies and the
@@ -278,7 +295,23 @@ def build_knowledge(
         faq=group("faq"),
         cues={name: tuple(words) for name, words in (cues or {}).items()},
         thresholds={name: float(value) for name, value in thresholds.items()},
+        intent_replies=_intent_replies(intent_replies or {}, set(texts.get("text", {}))),
     )
+
+
+def _intent_replies(
+    raw: Mapping[str, Mapping[str, str]], texts: set[str]
+) -> dict[str, IntentReply]:
+    replies = {}
+    for intent, reply in raw.items():
+        if reply.get("text") not in texts:
+            raise KnowledgeError(f"intent_replies.{intent}: no text {reply.get('text')!r}")
+        if reply.get("need_buttons", "never") not in NEED_BUTTONS:
+            raise KnowledgeError(
+                f"intent_replies.{intent}: need_buttons is one of {', '.join(NEED_BUTTONS)}"
+            )
+        replies[intent] = IntentReply(reply["text"], reply.get("need_buttons", "never"))
+    return replies
 
 
 def check_shared_keys(questions: list[Question]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge import (
+    ACTED_ON_INTENTS,
     LANGUAGES,
     TEXT_GROUPS,
     Knowledge,
@@ -78,6 +79,7 @@ class Bundle:
     examples: list[Example] = field(default_factory=list)
     resources: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, name)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> value, usage
+    intent_replies: dict[str, dict[str, str]] = field(default_factory=dict)  # -> text, buttons
 
     def knowledge(self) -> Knowledge:
         """The checked, typed knowledge the dialogue runs on."""
@@ -85,7 +87,9 @@ class Bundle:
             name: words for (kind, name), words in self.resources.items() if kind == "lookup"
         }
         thresholds = {name: t["value"] for name, t in self.thresholds.items()}
-        return build_knowledge(self.needs, self.contact, self.texts, lookups, thresholds)
+        return build_knowledge(
+            self.needs, self.contact, self.texts, lookups, thresholds, self.intent_replies
+        )
 
     def check(self) -> None:
         """Raise KnowledgeError for anything the bot or the model could not work with."""
@@ -116,6 +120,10 @@ class Bundle:
         for intent in intents:
             if intent_kind(intent) == "faq" and intent not in knowledge.faq:
                 raise KnowledgeError(f"FAQ intent {intent!r} has no answer in faq.yml")
+        if intents and (unknown := sorted(set(self.intent_replies) - intents)):
+            raise KnowledgeError(f"intent_replies for unknown intents {unknown}")
+        if acted_on := sorted(set(self.intent_replies) & set(ACTED_ON_INTENTS)):
+            raise KnowledgeError(f"intent_replies: the dialogue acts on {acted_on} itself")
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -168,9 +176,14 @@ def read_bundle(knowledge_dir: Path, rasa_dir: Path, guess_language: Any = None)
         }
         for r in routing.get("rules") or []
     ]
+    dialogue = _read(knowledge_dir / "dialogue.yml")
     thresholds = {
         str(name): {"value": float(raw["value"]), "usage": str(raw.get("usage") or "")}
-        for name, raw in (_read(knowledge_dir / "dialogue.yml").get("thresholds") or {}).items()
+        for name, raw in (dialogue.get("thresholds") or {}).items()
+    }
+    intent_replies = {
+        str(intent): {"text": str(raw["text"]), "need_buttons": str(raw["need_buttons"])}
+        for intent, raw in (dialogue.get("intent_replies") or {}).items()
     }
     domain = _read(rasa_dir / "domain.yml")
     intents = [str(i) for i in domain.get("intents") or []]
@@ -209,6 +222,7 @@ def read_bundle(knowledge_dir: Path, rasa_dir: Path, guess_language: Any = None)
         examples=examples,
         resources=resources,
         thresholds=thresholds,
+        intent_replies=intent_replies,
     )
 
 
@@ -339,8 +353,8 @@ def write_bundle(bundle: Bundle, directory: Path) -> None:
     _write(knowledge / "routing.yml", routing, "Ordered routing rules: the first match decides.")
     _write(
         knowledge / "dialogue.yml",
-        {"thresholds": bundle.thresholds},
-        "How sure the model must be (0 to 1) before the conversation acts on it.",
+        {"thresholds": bundle.thresholds, "intent_replies": bundle.intent_replies},
+        "The conversation's thresholds (0 to 1) and its answers to conversation intents.",
     )
     rasa = directory / "rasa_project"
     _write(rasa / "domain.yml", domain(bundle), "NLU-only domain, made from the intents.")
@@ -354,7 +368,8 @@ def write_bundle(bundle: Bundle, directory: Path) -> None:
 @dataclass(frozen=True)
 class Change:
     """One item that differs: subject (need, contact, text, department, routing, intent,
-    example, resource, threshold), its key, and the value before and after (None: absent)."""
+    example, resource, threshold, intent_reply), its key, and the value before and after
+    (None: absent)."""
 
     subject: str
     key: str
@@ -392,6 +407,8 @@ def _items(bundle: Bundle) -> dict[tuple[str, str], Any]:
         items["resource", f"{kind}:{name}"] = values
     for name, threshold in bundle.thresholds.items():
         items["threshold", name] = threshold
+    for intent, reply in bundle.intent_replies.items():
+        items["intent_reply", intent] = reply
     return items
 
 

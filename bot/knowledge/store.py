@@ -29,6 +29,7 @@ from bot.storage.models import (
     AuditEntry,
     BotText,
     Department,
+    DialogueReply,
     DialogueThreshold,
     Intent,
     NeedDefinition,
@@ -143,6 +144,10 @@ def read(session: Session, *, training_data: bool = True) -> Bundle:
         t.name: {"value": t.value, "usage": t.usage}
         for t in session.scalars(select(DialogueThreshold).order_by(DialogueThreshold.name))
     }
+    bundle.intent_replies = {
+        r.intent: {"text": r.text_key, "need_buttons": r.need_buttons}
+        for r in session.scalars(select(DialogueReply).order_by(DialogueReply.intent))
+    }
     return bundle
 
 
@@ -189,6 +194,9 @@ def seed(session: Session, bundle: Bundle) -> None:
         session.add_all(
             DialogueThreshold(name=name, **values) for name, values in bundle.thresholds.items()
         )
+    if session.scalar(select(DialogueReply).limit(1)) is None:
+        replies = bundle.intent_replies.items()
+        session.add_all(_reply_row(intent, reply) for intent, reply in replies)
     if session.scalar(select(Intent).limit(1)) is None:
         session.add_all(Intent(name=name) for name in bundle.intents)
         session.flush()
@@ -227,6 +235,12 @@ def add_new_defaults(session: Session, bundle: Bundle) -> list[str]:
             session.add(DialogueThreshold(name=name, **threshold))
             record(session, UPGRADE_ACTOR, "threshold", name, None, threshold)
             added.append(f"threshold.{name}")
+    have_replies = set(session.scalars(select(DialogueReply.intent)))
+    for intent, reply in bundle.intent_replies.items():
+        if intent not in have_replies:
+            session.add(_reply_row(intent, reply))
+            record(session, UPGRADE_ACTOR, "intent_reply", intent, None, reply)
+            added.append(f"intent_reply.{intent}")
     session.flush()
     return added
 
@@ -272,6 +286,10 @@ def apply(session: Session, incoming: Bundle, actor: User | str) -> list[Change]
             session.execute(delete(DialogueThreshold).where(DialogueThreshold.name == change.key))
             if change.after is not None:
                 session.add(DialogueThreshold(name=change.key, **change.after))
+        elif change.subject == "intent_reply":
+            session.execute(delete(DialogueReply).where(DialogueReply.intent == change.key))
+            if change.after is not None:
+                session.add(_reply_row(change.key, change.after))
     session.flush()
     for change in found:
         if change.subject == "intent" and change.after is None:
@@ -366,6 +384,10 @@ def question_row(need: str | None, position: int, question: dict[str, Any]) -> Q
         from_entity=question.get("from_entity"),
         entity_index=int(question.get("entity_index") or 0),
     )
+
+
+def _reply_row(intent: str, reply: dict[str, str]) -> DialogueReply:
+    return DialogueReply(intent=intent, text_key=reply["text"], need_buttons=reply["need_buttons"])
 
 
 def _write_text(session: Session, group: str, key: str, text: dict[str, Any]) -> None:

@@ -360,6 +360,15 @@ class DialogueThreshold(Base):
     usage: Mapped[str] = mapped_column(Text, default="")
 
 
+class DialogueReply(Base):
+    """What the bot answers to a conversation intent (knowledge/dialogue.yml)."""
+
+    __tablename__ = "dialogue_replies"
+    intent: Mapped[str] = mapped_column(String(120), primary_key=True)
+    text_key: Mapped[str] = mapped_column(String(120))
+    need_buttons: Mapped[str] = mapped_column(String(20))  # never, when_idle, always
+
+
 class NeedDefinition(Base):
     """A kind of help a resident can ask for (room, tools, budget, permit)."""
 

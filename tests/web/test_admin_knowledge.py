@@ -174,15 +174,15 @@ def test_a_vocabulary_saves_through_the_page(world: World, ada: tuple[TestClient
 
 def test_thresholds_save_through_the_page(world: World, ada: tuple[TestClient, str]) -> None:
     client, csrf = ada
-    listed = client.get("/admin/thresholds").text
+    listed = client.get("/admin/dialogue").text
     assert 'name="side_question" value="0.75"' in listed and "tussenvraag" in listed
     form = {"csrf_token": csrf, "side_question": "0,9", "cancel": "1,5"}
-    response = client.post("/admin/thresholds", data=form)
+    response = client.post("/admin/dialogue/thresholds", data=form)
     assert response.status_code == 422 and "tussen 0 en 1" in response.text
     assert 'value="0,9"' in response.text  # what was typed stays
     knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
     assert knowledge.threshold("side_question") == 0.75  # nothing was saved
-    response = client.post("/admin/thresholds", data={**form, "cancel": "0.9"})
+    response = client.post("/admin/dialogue/thresholds", data={**form, "cancel": "0.9"})
     assert response.status_code == 303
     assert "volgende bericht" in client.get(response.headers["location"]).text
     knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
@@ -192,6 +192,29 @@ def test_thresholds_save_through_the_page(world: World, ada: tuple[TestClient, s
             select(AuditEntry.subject_key).where(AuditEntry.subject == "threshold")
         ).all()
     assert sorted(audited) == ["cancel", "side_question"]
+
+
+def test_a_conversation_intents_reply_saves_through_the_page(
+    world: World, ada: tuple[TestClient, str]
+) -> None:
+    client, csrf = ada
+    listed = client.get("/admin/dialogue").text
+    assert "/admin/dialogue/replies/greet" in listed
+    assert "/admin/dialogue/replies/cancel" not in listed  # the bot acts on it itself
+    refused = client.post(
+        "/admin/dialogue/replies/goodbye", data={"csrf_token": csrf, "text_key": "no_such_text"}
+    )
+    assert refused.status_code == 422 and "geen tekst" in refused.text
+    acted_on = client.post(
+        "/admin/dialogue/replies/cancel", data={"csrf_token": csrf, "text_key": "goodbye"}
+    )
+    assert acted_on.status_code == 422 and "doet de bot zelf iets" in acted_on.text
+    form = {"csrf_token": csrf, "text_key": "help", "need_buttons": "always"}
+    response = client.post("/admin/dialogue/replies/goodbye", data=form)
+    assert response.status_code == 303
+    knowledge = client.app.state.context.knowledge  # type: ignore[attr-defined]
+    reply = knowledge.intent_replies["goodbye"]
+    assert (reply.text, reply.need_buttons) == ("help", "always")
 
 
 def test_the_admin_api(world: World) -> None:

@@ -76,6 +76,8 @@ FIELD_VALUES: dict[str, Any] = {
     "label_nl": "Autorisatietest",
     "prompt_nl": "Wat antwoordt u in de autorisatietest?",
     "answer_type": "text",
+    "text_key": "affirm_idle",
+    "need_buttons": "never",
     "question_key": "autorisatietest",
     "direction": "down",
     "department_key": "autorisatie",
@@ -114,6 +116,7 @@ PARAM_VALUES: dict[str, Any] = {
     "question": "activity",
     "department": "buitendienst",  # still has rules, so deleting it is refused
     "vocabulary": "out_of_scope_marriage",
+    "intent": "affirm",
 }
 # They would start a real training of several minutes; test_admin_learning.py covers them.
 STARTS_A_TRAINING = {("POST", "/admin/models/train"), ("POST", "/api/admin/nlu/train")}

@@ -14,7 +14,7 @@ import pytest
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.state import ConversationState, Phase
 from bot.dialogue.turns import Action, Outcome, Turn
-from bot.knowledge import Knowledge
+from bot.knowledge import IntentReply, Knowledge
 from bot.nlu.interpretation import Entity, Interpretation
 
 TODAY = date(2026, 11, 23)
@@ -222,6 +222,18 @@ def test_the_side_question_threshold_is_the_admins(knowledge: Knowledge) -> None
     outcome = chat.text("wat kost het?", "faq_costs", 0.93)
     assert "gratis" not in outcome.replies[0].text
     assert chat.state.current == "pickup_date" and chat.state.tries == 1
+
+
+def test_a_conversation_intent_gets_the_reply_of_the_admins_table(knowledge: Knowledge) -> None:
+    chat = Chat(knowledge)
+    outcome = chat.text("hoi", "greet", 0.95)
+    assert outcome.replies[0].text == knowledge.text("welcome", "nl")
+    assert "need:room" in chat.button_data(outcome)  # no request yet: the needs come along
+    reply = IntentReply("help", "never")
+    chat = Chat(replace(knowledge, intent_replies={**knowledge.intent_replies, "greet": reply}))
+    outcome = chat.text("hoi", "greet", 0.95)
+    assert outcome.replies[0].text == knowledge.text("help", "nl")
+    assert chat.button_data(outcome) == []
 
 
 def test_a_free_text_answer_is_not_mistaken_for_a_side_question(knowledge: Knowledge) -> None:

@@ -1,5 +1,5 @@
-"""dialogue thresholds: how sure the model must be before the conversation acts on it, kept
-as knowledge admins edit (they were constants in the code)
+"""dialogue knowledge admins edit (these were tables in the code): the confidence thresholds
+the conversation acts on, and what the bot answers to each conversation intent
 
 Revision ID: 0005
 Revises: 0004
@@ -22,7 +22,14 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("usage", sa.Text(), nullable=False, server_default=""),
     )
+    op.create_table(
+        "dialogue_replies",
+        sa.Column("intent", sa.String(length=120), primary_key=True),
+        sa.Column("text_key", sa.String(length=120), nullable=False),
+        sa.Column("need_buttons", sa.String(length=20), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dialogue_replies")
     op.drop_table("dialogue_thresholds")
