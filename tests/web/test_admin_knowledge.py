@@ -35,6 +35,7 @@ PAGES = {
     "/admin/needs/contact/add": "Nieuwe vraag bij contactgegevens",
     "/admin/vocabularies": "Woordenlijsten",
     "/admin/vocabularies/room": "Woordenlijst room",
+    "/admin/dialogue": "Drempels en antwoorden",
     "/admin/departments": "Afdelingen",
     "/admin/departments/vergunningen": "Vergunningen",
     "/admin/routing": "Routering",
