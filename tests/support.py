@@ -23,6 +23,21 @@ DATABASES = os.environ.get("TEST_DATABASES", "postgresql,sqlite").split(",")
 # checked on both elsewhere.
 FIRST_DATABASE = DATABASES[:1]
 TODAY = date(2026, 11, 23)  # a Monday
+# "Todays" that date-dependent tests run across: month ends, the year's end, an ISO week 53
+# (2026 has one), a leap day, and around King's Day, Christmas and Easter Monday.
+TODAYS = [
+    date(2026, 11, 30),
+    date(2026, 12, 1),
+    date(2026, 12, 28),
+    date(2026, 12, 31),
+    date(2027, 1, 1),
+    date(2027, 1, 4),
+    date(2027, 2, 28),
+    date(2027, 3, 29),
+    date(2027, 4, 27),
+    date(2027, 12, 24),
+    date(2028, 2, 29),
+]
 
 
 def store(session: Session, knowledge: Knowledge, resident, needs, answers) -> Request:

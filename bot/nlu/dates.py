@@ -224,10 +224,6 @@ def _from_day_month(day: int, month: int, year: int | None, today: date, month_n
     return found
 
 
-def _month_name(month: int) -> str:
-    return next(name for name, number in MONTHS.items() if number == month and len(name) > 4)
-
-
 @cache
 def _dutch_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("NL", years=[year, year + 1], language="en_US"))
@@ -319,7 +315,7 @@ def parse_date(text: str, today: date) -> date:
     if match := next(numeric, None):
         day, month, year = match.group("day", "month", "year")
         full_year = int(year) + 2000 if year and len(year) == 2 else int(year) if year else None
-        month_word = _month_name(int(month)) if 1 <= int(month) <= 12 else month
+        month_word = MONTH_NAMES["nl"][int(month) - 1] if 1 <= int(month) <= 12 else month
         found = _from_day_month(int(day), int(month), full_year, today, month_word)
         return _check_weekday(match, found)
     if match := _HOLIDAY.search(lowered):

@@ -14,7 +14,7 @@ from bot.knowledge import Knowledge
 from bot.queue import stats
 from bot.storage import repositories as repo
 from bot.storage.models import User
-from tests.support import store
+from tests.support import TODAYS, store
 from web.dashboard import dashboard_figures
 from web.queue import csv_cell
 
@@ -83,23 +83,6 @@ def test_figures_only_of_the_officials_departments(
         assert set(stats.requests_per_week(session, vera, TODAY)) == {"vastgoed"}
         assert stats.within_sla(session, vera, TODAY) == {"vastgoed": (1, 2)}
         assert stats.open_by_age(session, vera, TODAY) == {}
-
-
-# Days the period's weeks and the working days turn over on: month ends, the year's end, an ISO
-# week 53 (2026 has one), and around King's Day, Christmas and Easter Monday.
-TODAYS = [
-    date(2026, 11, 30),
-    date(2026, 12, 1),
-    date(2026, 12, 28),
-    date(2026, 12, 31),
-    date(2027, 1, 1),
-    date(2027, 1, 4),
-    date(2027, 2, 28),
-    date(2027, 3, 29),
-    date(2027, 4, 27),
-    date(2027, 12, 24),
-    date(2028, 2, 29),
-]
 
 
 @pytest.mark.parametrize("today", TODAYS, ids=str)

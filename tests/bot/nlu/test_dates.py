@@ -1,11 +1,12 @@
 """Dates in everyday words, relative to a fixed today: holidays, weeks ahead, weekdays that
 must fit the date, and the periods and recurring dates the bot asks about instead."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from bot.nlu.dates import DateProblem, find_date_phrases, parse_date
+from tests.support import TODAYS
 
 TUESDAY = date(2026, 12, 1)
 NEW_YEARS_EVE = date(2026, 12, 31)
@@ -72,6 +73,7 @@ EARLY_2025 = date(2025, 1, 10)  # 27 April 2025 is a Sunday
         # what dateparser read before stays as it was
         ("morgen", NEW_YEARS_EVE, date(2027, 1, 1)),
         ("13/1", NEW_YEARS_EVE, date(2027, 1, 13)),
+        ("28-5", TUESDAY, date(2027, 5, 28)),  # May: its only Dutch name is short
         ("ons jaarlijks feest op 12 juni", TUESDAY, date(2027, 6, 12)),
         ("het dagelijks bestuur komt 12 juni", TUESDAY, date(2027, 6, 12)),
         ("kerstmarkt op 12 december", TUESDAY, date(2026, 12, 12)),
@@ -206,3 +208,15 @@ def test_a_recurring_date_is_kept_as_the_recurrence(text: str) -> None:
     with pytest.raises(DateProblem) as raised:
         parse_date(text, TUESDAY)
     assert (raised.value.key, raised.value.params) == ("date_recurring", {"recurrence": text})
+
+
+@pytest.mark.parametrize("today", TODAYS, ids=str)
+def test_relative_days_across_month_and_year_ends(today: date) -> None:
+    assert parse_date("morgen", today) == today + timedelta(days=1)
+    assert parse_date("overmorgen", today) == today + timedelta(days=2)
+    saturday = parse_date("zaterdag", today)
+    assert saturday.weekday() == 5 and 0 < (saturday - today).days <= 7
+    assert parse_date("next Saturday", today).weekday() == 5
+    # A day without a year is the next one to come.
+    in_a_month = today + timedelta(days=31)
+    assert parse_date(f"{in_a_month.day}-{in_a_month.month}", today) == in_a_month

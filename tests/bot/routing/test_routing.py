@@ -1,6 +1,6 @@
 """Routing rules and due dates."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,8 @@ import pytest
 from bot.knowledge import NEED_ORDER
 from bot.knowledge.bundle import Bundle
 from bot.routing.rules import RequestFacts, Rule, check_conditions, matches, route
-from bot.routing.sla import add_working_days
+from bot.routing.sla import add_working_days, is_working_day, working_days_between
+from tests.support import TODAYS
 
 
 def default_rules(bundle: Bundle) -> list[Rule]:
@@ -87,3 +88,12 @@ def test_working_days_skip_weekends_and_dutch_holidays() -> None:
     assert add_working_days(date(2026, 12, 23), 3) == date(2026, 12, 29)
     # Koningsdag 2027 is Tuesday 27 April
     assert add_working_days(date(2027, 4, 26), 1) == date(2027, 4, 28)
+
+
+@pytest.mark.parametrize("today", TODAYS, ids=str)
+@pytest.mark.parametrize("days", [1, 5, 10])
+def test_a_due_date_is_a_working_day_that_many_working_days_on(today: date, days: int) -> None:
+    due = add_working_days(today, days)
+    assert is_working_day(due) and due > today
+    assert working_days_between(today, due) == days
+    assert working_days_between(today, due - timedelta(days=1)) == days - 1
