@@ -304,13 +304,14 @@ def _intent_replies(
 ) -> dict[str, IntentReply]:
     replies = {}
     for intent, reply in raw.items():
-        if reply.get("text") not in texts:
-            raise KnowledgeError(f"intent_replies.{intent}: no text {reply.get('text')!r}")
-        if reply.get("need_buttons", "never") not in NEED_BUTTONS:
+        reply = IntentReply(str(reply.get("text")), reply.get("need_buttons") or "never")
+        if reply.text not in texts:
+            raise KnowledgeError(f"intent_replies.{intent}: no text {reply.text!r}")
+        if reply.need_buttons not in NEED_BUTTONS:
             raise KnowledgeError(
                 f"intent_replies.{intent}: need_buttons is one of {', '.join(NEED_BUTTONS)}"
             )
-        replies[intent] = IntentReply(reply["text"], reply.get("need_buttons", "never"))
+        replies[intent] = reply
     return replies
 
 

@@ -182,7 +182,10 @@ def read_bundle(knowledge_dir: Path, rasa_dir: Path, guess_language: Any = None)
         for name, raw in (dialogue.get("thresholds") or {}).items()
     }
     intent_replies = {
-        str(intent): {"text": str(raw["text"]), "need_buttons": str(raw["need_buttons"])}
+        str(intent): {
+            "text": str(raw["text"]),
+            "need_buttons": str(raw.get("need_buttons") or "never"),  # as IntentReply
+        }
         for intent, raw in (dialogue.get("intent_replies") or {}).items()
     }
     domain = _read(rasa_dir / "domain.yml")
