@@ -21,72 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, text
 
 from bot.delivery import outbox, webhooks
 from bot.delivery.worker import DeliveryWorker
-from bot.knowledge import Knowledge
 from bot.learning.rasa_commands import free_port
-from bot.storage.models import Department, OutboxMessage, utc_now
+from bot.storage.models import OutboxMessage, utc_now
+from tests.bot.delivery.support import SECRET, eventually, webhook_rows, work_while
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.processes import cpu_hog, start_wegwijs, stop, wait_until_serving
 from tests.web.world import A, World
-
-SECRET = "department-secret"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(SECRET) as running:
-        yield running
-
-
-@pytest.fixture
-def world(
-    sessions: sessionmaker[Session], knowledge: Knowledge, receiver: WebhookReceiver
-) -> World:
-    """Department A has a webhook pointing at the receiver."""
-    with sessions.begin() as session:
-        department = session.get(Department, A)
-        assert department is not None
-        department.webhook_url = receiver.url
-        department.webhook_secret = SECRET
-    return World(sessions, knowledge)
-
-
-def _webhooks(sessions: sessionmaker[Session]) -> list[OutboxMessage]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.kind == "webhook")
-                .order_by(OutboxMessage.id)
-            )
-        )
-
-
-def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def _work_while(worker: DeliveryWorker, script: Callable[[], None]) -> None:
-    """Run the worker's own loop (polling, retries, one HTTP client) while `script` acts
-    and checks, in a thread, as a person at the receiver's end would."""
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await asyncio.to_thread(script)
-        finally:
-            stop.set()
-            await task
-
-    asyncio.run(run())
 
 
 def test_the_signature_is_hmac_sha256_of_the_body() -> None:
@@ -104,27 +48,27 @@ def test_receiver_down_then_back_gets_it_exactly_once_and_signed(
     world: World, receiver: WebhookReceiver
 ) -> None:
     request_id, reference = world.add_request(["room"], chat="1", answers={"people": 40})
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     worker = DeliveryWorker(world.sessions, retry_seconds=[0.3] * 30, poll_seconds=0.1)
 
     def row_now() -> OutboxMessage:
-        return next(r for r in _webhooks(world.sessions) if r.id == row.id)
+        return next(r for r in webhook_rows(world.sessions) if r.id == row.id)
 
     def script() -> None:
         receiver.mode = "unavailable"  # 503: in maintenance
-        _eventually(lambda: "503" in (row_now().last_error or ""))
+        eventually(lambda: "503" in (row_now().last_error or ""))
         receiver.stop()  # nobody listening: connection refused
-        _eventually(lambda: "ConnectError" in (row_now().last_error or ""))
+        eventually(lambda: "ConnectError" in (row_now().last_error or ""))
         failed = row_now()
         assert failed.delivered_at is None and failed.attempts >= 2
         with world.sessions() as session:
             assert [r.id for r in outbox.failing(session)] == [row.id]  # the admins' list
         receiver.mode = "ok"
         receiver.start()
-        _eventually(lambda: row_now().delivered_at is not None)
+        eventually(lambda: row_now().delivered_at is not None)
         time.sleep(0.5)  # more rounds, which must send nothing more
 
-    _work_while(worker, script)
+    work_while(worker, script)
     delivered = row_now()
     assert delivered.last_error is None and delivered.attempts >= 3
     assert receiver.accepted_keys() == {row.idempotency_key: 1}
@@ -146,18 +90,18 @@ def test_give_up_after_the_last_retry_then_resend_by_hand(
     world: World, receiver: WebhookReceiver
 ) -> None:
     world.add_request(["room"], chat="1")
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     worker = DeliveryWorker(world.sessions, retry_seconds=[0.1, 0.1], poll_seconds=0.1)
 
     def row_now() -> OutboxMessage:
-        return _webhooks(world.sessions)[0]
+        return webhook_rows(world.sessions)[0]
 
     def give_up() -> None:
         receiver.mode = "unavailable"
-        _eventually(lambda: row_now().gave_up_at is not None)
+        eventually(lambda: row_now().gave_up_at is not None)
         time.sleep(0.5)
 
-    _work_while(worker, give_up)
+    work_while(worker, give_up)
     given_up = row_now()
     assert given_up.attempts == 3  # the first try and two retries
     assert "503" in (given_up.last_error or "") and given_up.delivered_at is None
@@ -167,7 +111,7 @@ def test_give_up_after_the_last_retry_then_resend_by_hand(
     with world.sessions.begin() as session:
         outbox.resend(session, row.id)
     worker = DeliveryWorker(world.sessions, retry_seconds=[0.1, 0.1], poll_seconds=0.1)
-    _work_while(worker, lambda: _eventually(lambda: row_now().delivered_at is not None))
+    work_while(worker, lambda: eventually(lambda: row_now().delivered_at is not None))
     resent = row_now()
     assert resent.gave_up_at is None and resent.attempts == 1 and resent.last_error is None
     assert receiver.accepted_keys() == {row.idempotency_key: 1}
@@ -214,23 +158,23 @@ def test_killed_mid_delivery_is_delivered_after_the_restart(
 ) -> None:
     receiver.mode = "hang"  # takes the call and never answers
     world.add_request(["room"], chat="1")
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     app = apps()
     receiver.wait_until(lambda: len(receiver.calls()) == 1)
     app.send_signal(signal.SIGKILL)  # mid-delivery, the call still open: like a crash
     app.wait(timeout=10)
-    held = _webhooks(world.sessions)[0]
+    held = webhook_rows(world.sessions)[0]
     assert held.delivered_at is None and held.attempts == 1 and held.locked_until is not None
 
     receiver.mode = "ok"
     receiver.release()
     apps()  # picks the row up once the dead worker's lease has run out
     receiver.wait_until(lambda: len(receiver.accepted()) == 1)
-    _eventually(lambda: _webhooks(world.sessions)[0].delivered_at is not None)
+    eventually(lambda: webhook_rows(world.sessions)[0].delivered_at is not None)
     [first, second] = receiver.calls()
     assert first.key == second.key == row.idempotency_key  # the receiver can de-duplicate
     assert first.body == second.body and second.signature_valid
-    assert _webhooks(world.sessions)[0].attempts == 2
+    assert webhook_rows(world.sessions)[0].attempts == 2
 
 
 @pytest.mark.process
@@ -253,7 +197,7 @@ def test_two_app_processes_never_send_the_same_event_twice(
         time.sleep(3)  # past a lease: a row sent twice would have shown up by now
     keys = receiver.accepted_keys()
     assert len(keys) == 201 and set(keys.values()) == {1}
-    rows = _webhooks(world.sessions)
+    rows = webhook_rows(world.sessions)
     assert {r.idempotency_key for r in rows} == set(keys)
     assert all(r.delivered_at is not None and r.attempts == 1 for r in rows)
     assert receiver.max_in_flight >= 2  # both processes were sending at the same time
@@ -290,7 +234,7 @@ def test_of_two_claims_that_read_the_same_row_only_the_first_takes_it(world: Wor
     claim's lease on it is not committed yet. Once that commits, the second claim must not
     take the row as well (on PostgreSQL, SKIP LOCKED skips it at once)."""
     world.add_request(["room"], chat="1")
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     with world.sessions() as session:
         engine = session.get_bind()
     first_thread, second_read = threading.get_ident(), threading.Event()
@@ -315,7 +259,7 @@ def test_of_two_claims_that_read_the_same_row_only_the_first_takes_it(world: Wor
         first.close()
         event.remove(engine, "after_cursor_execute", on_execute)
     assert mine == [row.id] and theirs.result() == []
-    assert _webhooks(world.sessions)[0].attempts == 1
+    assert webhook_rows(world.sessions)[0].attempts == 1
 
 
 async def _run_once(worker: DeliveryWorker) -> int:
@@ -332,7 +276,7 @@ def test_a_worker_whose_lease_ran_out_while_claiming_sends_nothing(
     the lease before its worker sends; by then another worker has taken the row over and
     sent it. The late worker must not send it a second time."""
     world.add_request(["room"], chat="1")
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     late = DeliveryWorker(world.sessions, lease_seconds=0.5)
     other = DeliveryWorker(world.sessions, lease_seconds=0.5)
     claimed, taken_over = threading.Event(), threading.Event()
@@ -356,7 +300,7 @@ def test_a_worker_whose_lease_ran_out_while_claiming_sends_nothing(
 
     asyncio.run(scenario())
     assert receiver.accepted_keys() == {row.idempotency_key: 1}
-    [after] = _webhooks(world.sessions)
+    [after] = webhook_rows(world.sessions)
     assert after.delivered_at is not None and after.attempts == 2
 
 
@@ -367,7 +311,7 @@ def test_a_worker_that_lost_its_row_before_sending_leaves_it_alone(
     its clock did not see, another host's clock running ahead), once another worker has taken
     the row over, the first one's renewal misses: it neither sends nor records anything."""
     world.add_request(["room"], chat="1")
-    [row] = _webhooks(world.sessions)
+    [row] = webhook_rows(world.sessions)
     worker = DeliveryWorker(world.sessions, lease_seconds=60)
     claim = worker._claim
     theirs: list[OutboxMessage] = []
@@ -382,6 +326,6 @@ def test_a_worker_that_lost_its_row_before_sending_leaves_it_alone(
     monkeypatch.setattr(worker, "_claim", claim_then_lose_the_row)
     assert asyncio.run(_run_once(worker)) == 1
     assert receiver.calls() == []
-    [after] = _webhooks(world.sessions)
+    [after] = webhook_rows(world.sessions)
     assert [r.id for r in theirs] == [row.id] and after.locked_until == theirs[0].locked_until
     assert after.delivered_at is None and after.last_error is None and after.attempts == 2
