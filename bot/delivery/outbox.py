@@ -3,7 +3,11 @@ reports; workers claim rows with SKIP LOCKED, so two processes never send the sa
 
 A claimed row's lease (`locked_until`) is also its fencing token: every later write by the
 worker (renew, release, mark delivered or failed) is an UPDATE that matches the lease value
-that worker set, so it misses once another worker has taken the row over."""
+that worker set, so it misses once another worker has taken the row over.
+
+Rows are delivered in order per stream: a request's events to one department, the messages to
+one chat. A row waits while an older row of its stream is undelivered, also while that one
+backs off after a failure, so a retry is never overtaken (see claim)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, Update, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot.storage.models import OutboxMessage, utc_now
 
@@ -23,12 +27,24 @@ from bot.storage.models import OutboxMessage, utc_now
 DEFAULT_RETRY_SECONDS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600, 24 * 3600)
 
 
+def resident_stream(channel: str, chat_id: str) -> str:
+    """The messages to one chat arrive in the order they were written."""
+    return f"resident:{channel}:{chat_id}"
+
+
+def webhook_stream(request_id: int, department_key: str) -> str:
+    """One request's events arrive at one department in the order they happened. The key is
+    the department, not its URL: the URL is looked up when sending and may change meanwhile."""
+    return f"webhook:{request_id}:{department_key}"
+
+
 def add_resident_message(
     session: Session, *, request_id: int | None, resident_id: int, channel: str, payload: dict
 ) -> OutboxMessage:
     message = OutboxMessage(
         kind="resident",
         channel=channel,
+        stream=resident_stream(channel, str(payload["chat_id"])),
         idempotency_key=str(uuid.uuid4()),
         request_id=request_id,
         resident_id=resident_id,
@@ -44,6 +60,7 @@ def add_webhook(
     key = str(uuid.uuid4())
     message = OutboxMessage(
         kind="webhook",
+        stream=webhook_stream(request_id, department_key),
         idempotency_key=key,
         request_id=request_id,
         department_key=department_key,
@@ -66,7 +83,14 @@ def claim(
     PostgreSQL); a lease that ran out, because its worker died mid-delivery, makes the row due
     again. SQLite's SELECT takes no lock, so each lease is set by an UPDATE that checks again
     that the row is due: of two claims that read the same row, only the first to write gets
-    it."""
+    it.
+
+    Only the oldest undelivered row of a stream is due (see _due), so a claim takes at most
+    one row per stream and the next one waits until this one is delivered: a worker that
+    fails it or dies with it cannot have sent a newer one meanwhile. A row given up no longer
+    holds its stream back: the newer rows go, and an admin's resend of it arrives after them.
+    "Older" is the lower id: the order the rows were written in, for changes that commit
+    one after the other."""
     now = now or utc_now()
     deliverable = OutboxMessage.kind == "webhook"
     if channels:
@@ -79,7 +103,7 @@ def claim(
             .where(deliverable, *_due(now))
             .order_by(OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
         )
     )
     until = now + timedelta(seconds=lease_seconds)
@@ -194,12 +218,22 @@ def failing(session: Session, limit: int = 200) -> list[OutboxMessage]:
 
 
 def _due(now: datetime) -> list[ColumnElement[bool]]:
-    """A row any worker may take at `now`: not done, its time come, and no live lease."""
+    """A row any worker may take at `now`: not done, its time come, no live lease, and no
+    older row of its stream still to deliver (whether that one is due, leased or waiting for
+    its retry). Checked in the database, so it holds for every worker on it; FOR UPDATE
+    locks only the candidate rows, not the older ones this only reads."""
+    older = aliased(OutboxMessage)
     return [
         OutboxMessage.delivered_at.is_(None),
         OutboxMessage.gave_up_at.is_(None),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        ~exists().where(
+            older.stream == OutboxMessage.stream,
+            older.id < OutboxMessage.id,
+            older.delivered_at.is_(None),
+            older.gave_up_at.is_(None),
+        ),
     ]
 
 

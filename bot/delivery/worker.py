@@ -8,7 +8,9 @@ which any worker sends the row again (receivers de-duplicate on the idempotency 
 A live worker sends a row only within its lease: it renews the lease just before sending
 (which fails if another worker has taken the row over), bounds the send by that lease, and
 records the outcome only while the row is still its own (see outbox: the lease is the
-fencing token)."""
+fencing token). A claimed batch holds at most one row per stream (outbox.claim), so the
+rows of a batch are independent: one failing holds back only the newer rows of its own
+stream, which were not claimed."""
 
 from __future__ import annotations
 

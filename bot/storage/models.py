@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -247,16 +249,32 @@ class RequestEvent(Base):
     actor: Mapped[User | None] = relationship()
 
 
+_PENDING = "delivered_at IS NULL AND gave_up_at IS NULL"  # outbox rows still to deliver
+
+
 class OutboxMessage(Base):
     """Something to deliver outside the database: a message to a resident or a webhook call.
     Written in the same transaction as the change it reports, so nothing is lost."""
 
     __tablename__ = "outbox"
+    # Finds a row's older undelivered rows of its stream cheaply (see outbox.claim).
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending_stream",
+            "stream",
+            "id",
+            postgresql_where=text(_PENDING),
+            sqlite_where=text(_PENDING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)  # resident, webhook
     # For messages to residents: the channel that can deliver them (telegram, terminal).
     channel: Mapped[str | None] = mapped_column(String(20), index=True)
+    # What must arrive in order: one request's events to one department, or the messages to
+    # one chat. A row is sent only after the older rows of its stream (see outbox.claim).
+    stream: Mapped[str | None] = mapped_column(String(160))
     idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))

@@ -1,7 +1,7 @@
 """Webhook delivery to a department's system, against a real HTTP receiver: retried until the
 receiver is back and then delivered exactly once, signed; delivered after the app was killed
-mid-delivery; never twice with two app processes on one database; given up after the last
-retry and sent again by hand."""
+mid-delivery; never twice, and each request's events in order, with two app processes on
+one database; given up after the last retry and sent again by hand."""
 
 from __future__ import annotations
 
@@ -183,23 +183,29 @@ def test_two_app_processes_never_send_the_same_event_twice(
     receiver: WebhookReceiver,
     apps: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
+    """200 events of 20 requests: the requests' streams go out side by side, each in order."""
     receiver.handle_seconds = 0.02  # a little work per call, so the two senders overlap
     apps()
     apps()
     with cpu_hog():  # exactly once must hold on a busy machine, where leases get tight
-        request_id, _ = world.add_request(["room"], chat="1")  # its 'created' event, and
-        with world.sessions.begin() as session:  # 200 more at once, all due now
-            for _ in range(200):
-                outbox.add_webhook(
-                    session, request_id=request_id, department_key=A, payload={"event": "test"}
-                )
-        receiver.wait_until(lambda: len(receiver.accepted()) >= 201, timeout=300)
+        request_ids = [world.add_request(["room"], chat=str(n))[0] for n in range(20)]
+        with world.sessions.begin() as session:  # each its 'created' event and 9 more
+            for n in range(1, 10):
+                for request_id in request_ids:
+                    outbox.add_webhook(
+                        session, request_id=request_id, department_key=A, payload={"n": n}
+                    )
+        receiver.wait_until(lambda: len(receiver.accepted()) >= 200, timeout=300)
         time.sleep(3)  # past a lease: a row sent twice would have shown up by now
     keys = receiver.accepted_keys()
-    assert len(keys) == 201 and set(keys.values()) == {1}
+    assert len(keys) == 200 and set(keys.values()) == {1}
     rows = webhook_rows(world.sessions)
     assert {r.idempotency_key for r in rows} == set(keys)
     assert all(r.delivered_at is not None and r.attempts == 1 for r in rows)
+    arrived = [call.key for call in receiver.accepted()]
+    for request_id in request_ids:
+        written = [r.idempotency_key for r in rows if r.request_id == request_id]
+        assert [key for key in arrived if key in written] == written
     assert receiver.max_in_flight >= 2  # both processes were sending at the same time
 
 
@@ -207,12 +213,13 @@ def test_a_second_worker_skips_the_rows_the_first_is_claiming(
     world: World, database_url: str
 ) -> None:
     """The moment the process test can only hit by chance, made certain: while one worker's
-    claim is not committed yet, another worker's claim takes the other rows."""
+    claim is not committed yet, another worker's claim takes the other requests' first rows,
+    and no request's second row, whose first one is locked or leased."""
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
-    request_id, _ = world.add_request(["room"], chat="1")
+    request_ids = [world.add_request(["room"], chat=str(n))[0] for n in range(30)]
     with world.sessions.begin() as session:
-        for _ in range(29):
+        for request_id in request_ids:
             outbox.add_webhook(session, request_id=request_id, department_key=A, payload={})
     first = world.sessions()
     try:
@@ -222,9 +229,11 @@ def test_a_second_worker_skips_the_rows_the_first_is_claiming(
                 second.execute(text("SET LOCAL lock_timeout = '5s'"))  # never wait on a row
                 theirs = outbox.claim(second, channels=[], lease_seconds=60, limit=20)
             assert len(mine) == 20 and len(theirs) == 10
-            assert {r.id for r in mine}.isdisjoint(r.id for r in theirs)
+            claimed = [r.request_id for r in mine + theirs]
+            assert sorted(claimed) == sorted(request_ids)  # each request's first row, once
+            assert all(r.payload.get("event") == "request.created" for r in mine + theirs)
         with world.sessions.begin() as third:
-            assert outbox.claim(third, channels=[], lease_seconds=60) == []  # all leased
+            assert outbox.claim(third, channels=[], lease_seconds=60) == []  # leased, or next
     finally:
         first.close()
 
