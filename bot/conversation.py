@@ -331,4 +331,6 @@ def _describe(turn: Turn) -> str:
         return f"[knop: {turn.button}]"
     if turn.media:
         return "[media]"
+    if turn.edited:
+        return "[bewerkt bericht]"
     return turn.text or ""

@@ -11,12 +11,13 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -45,9 +46,17 @@ def build_application(service: ConversationService, token: str, api_base_url: st
         .build()
     )
     application.bot_data["service"] = service
-    # Residents only, in their private chat with the bot, and new messages only: the bot
-    # stays silent in groups (and keeps no "resident" for one), and an edited message is no
-    # new answer to whatever question is open now.
+    # Residents only, in their private chat with the bot: in a group or channel it says so
+    # and leaves (keeping no "resident" for it). An edited message is acknowledged, never
+    # taken as the answer to whatever question is open now.
+    not_private = ~filters.ChatType.PRIVATE & (
+        filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POSTS
+    )
+    application.add_handler(MessageHandler(not_private, on_group))
+    application.add_handler(ChatMemberHandler(on_group, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, on_edited)
+    )
     new_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=new_private))
     application.add_handler(MessageHandler(new_private & filters.COMMAND, on_unknown_command))
@@ -166,6 +175,35 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is None:
         return
     await _respond(update, context, Turn(media=True))
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An earlier message, edited: what it said then was handled then; the edit is
+    acknowledged and the open question asked again, so nothing lands on the wrong one."""
+    await _respond(update, context, Turn(edited=True))
+
+
+async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Added to a group or channel, or written to in one: say that the bot talks with
+    residents one to one, and leave. Being removed needs no answer."""
+    chat = update.effective_chat
+    member = update.my_chat_member
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    if member and member.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return
+    service: ConversationService = context.application.bot_data["service"]
+    language = (_sender(update).language_code or "nl")[:2]
+    try:
+        await context.bot.send_message(
+            chat_id=chat.id, text=service.knowledge.text("private_chat_only", language)
+        )
+    except TelegramError:  # a channel, or a group that does not let the bot write
+        log.info("could not tell group %s that the bot talks one to one", chat.id)
+    try:
+        await context.bot.leave_chat(chat.id)
+    except TelegramError:
+        log.warning("could not leave group %s", chat.id, exc_info=True)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import asdict
@@ -19,7 +20,7 @@ from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.understanding import Understanding, understand
 from bot.knowledge import store
-from bot.learning import rasa_commands, retraining
+from bot.learning import retraining
 from bot.nlu.client import NLUUnavailable
 from bot.nlu.language import warm_up
 from bot.queue.serialize import request_json
@@ -27,6 +28,7 @@ from bot.settings import Settings, get_settings
 from bot.storage import repositories as repo
 from wegwijs import admin_commands, runner
 from wegwijs.assembly import build_service, database, rasa_client
+from wegwijs.local_rasa import local_rasa
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,21 +82,18 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> None:
-    """The whole system on one machine: Rasa if it is not running yet, the web app, the
-    delivery worker, and the Telegram bot (with a token) or the terminal chat."""
-    rasa = None
+    """The whole system on one machine: Rasa as a child process when it is configured on
+    this machine, the web app, the delivery worker, and the Telegram bot (with a token) or
+    the terminal chat."""
     sessions = database(settings)
-    local = urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost")
-    if local and not rasa_commands.is_up(settings):
-        model = retraining.model_to_serve(settings, sessions)
-        print("Starting the Rasa server (about 25 seconds)...", flush=True)
-        rasa = rasa_commands.start_server(settings, model, settings.data_dir / "rasa.log")
-    else:
-        try:
-            retraining.load_live_model(settings, sessions)
-        except httpx.HTTPError as error:
-            print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
-    try:
+    with contextlib.ExitStack() as stack:
+        if urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost"):
+            stack.enter_context(local_rasa(settings, retraining.model_to_serve(settings, sessions)))
+        else:
+            try:
+                retraining.load_live_model(settings, sessions)
+            except httpx.HTTPError as error:
+                print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
         service = build_service(settings, sessions)
         _first_admin(settings, service.sessions)
         print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/")
@@ -103,10 +102,6 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
         else:
             print("No TELEGRAM_BOT_TOKEN set: starting the terminal chat instead.\n")
             _serve(settings, service, web=True, channel="terminal")
-    finally:
-        if rasa is not None:
-            rasa.terminate()
-            rasa.wait(timeout=30)
 
 
 def _bot(settings: Settings, _args: argparse.Namespace) -> None:

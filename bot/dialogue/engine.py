@@ -75,8 +75,9 @@ class DialogueEngine:
         self.form.forget_removed_question(state)
         if turn.command:
             self._command(state, turn, out)
-        elif turn.media:
-            out.replies.append(self.replies.say(state, "media_not_supported"))
+        elif turn.media or turn.edited:
+            key = "media_not_supported" if turn.media else "edit_not_applied"
+            out.replies.append(self.replies.say(state, key))
             self.steps.resume(state, out)
         elif turn.button:
             self._button(state, turn, out)

@@ -35,12 +35,13 @@ class Reply:
 @dataclass
 class Turn:
     """One thing the resident did: typed text, pressed a button, sent a command (with its
-    argument as `text`: "/status WW-2026-000012") or media."""
+    argument as `text`: "/status WW-2026-000012"), media, or edited an earlier message."""
 
     text: str | None = None
     button: str | None = None
     command: str | None = None
     media: bool = False
+    edited: bool = False
     interpretation: Interpretation | None = None
     known_contact: dict[str, Any] = field(default_factory=dict)
 

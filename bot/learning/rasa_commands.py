@@ -4,11 +4,14 @@ separate process, never imported (it pins SQLAlchemy 1.4 and pydantic 1)."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +23,10 @@ from bot.settings import Settings
 
 # tqdm's line while DIET trains: "Epochs:  13%|█▎   | 13/100 [...]".
 EPOCH = re.compile(rb"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+
+
+# prctl(2)'s option that sends the child a signal when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
 
 
 class RasaFailed(RuntimeError):
@@ -46,6 +53,23 @@ def environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def _dies_with_parent() -> Callable[[], None] | None:
+    """For Popen's preexec_fn on Linux: the Rasa child gets SIGTERM when the process that
+    started it dies, even by kill -9, so no orphaned Rasa keeps a port and 1 GB of memory.
+    The libc function is looked up here, in the parent: after fork only the call runs."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
 def _run(
     settings: Settings, command: list[str], on_output: Callable[[bytes], None] | None = None
 ) -> str:
@@ -54,7 +78,11 @@ def _run(
     output = bytearray()
     line = bytearray()
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment(settings)
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=environment(settings),
+        preexec_fn=_dies_with_parent(),  # it only calls prctl and getppid: fork-safe
     ) as process:
         assert process.stdout is not None
         while chunk := process.stdout.read1(4096):  # type: ignore[attr-defined]
@@ -217,6 +245,7 @@ def start_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environment(settings),
+            preexec_fn=_dies_with_parent(),  # it only calls prctl and getppid: fork-safe
         )
     deadline = time.monotonic() + settings.rasa_start_timeout_seconds
     while time.monotonic() < deadline:

@@ -195,7 +195,8 @@ class _StoredFile:
 
 @dataclass
 class _Chat:
-    """A private chat between the bot and one fake user (user id == chat id)."""
+    """A private chat between the bot and one fake user (user id == chat id), or a group
+    (with a title) that the bot is a member of until it leaves."""
 
     chat_id: int
     user: JSON
@@ -204,9 +205,13 @@ class _Chat:
     bot_log: list[JSON] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     blocked: bool = False
+    title: str | None = None
+    member: bool = True
 
     @property
     def chat(self) -> JSON:
+        if self.title is not None:
+            return {"id": self.chat_id, "type": "group", "title": self.title}
         return {"id": self.chat_id, "type": "private", "first_name": self.user["first_name"]}
 
 
@@ -553,6 +558,7 @@ class FakeTelegram:
             "getchat": self._api_get_chat,
             "getfile": self._api_get_file,
             "sendlocation": self._api_send_location,
+            "leavechat": self._api_leave_chat,
         }
         for kind in _MEDIA_KINDS:
             self._methods[f"send{kind}"] = self._media_sender(kind)
@@ -799,6 +805,46 @@ class FakeTelegram:
                 if label_substring in text:
                     return self._queue_callback(chat, stored, data)
             raise AssertionError("unreachable")  # pragma: no cover
+
+    def send_group_text(
+        self, group_id: int, user_id: int, text: str, *, title: str = "Buurtapp"
+    ) -> int:
+        """Queue a text message from user `user_id` in the group `group_id` (a negative id,
+        as in Telegram), which the bot is then a member of; returns the update_id."""
+        with self._cond:
+            group = self._chats.get(group_id)
+            if group is None:
+                user = {"id": user_id, "is_bot": False, "first_name": "Test"}
+                group = self._chats[group_id] = _Chat(chat_id=group_id, user=user, title=title)
+            group.member = True
+            message_id = group.next_message_id
+            group.next_message_id += 1
+            sender = {"id": user_id, "is_bot": False, "first_name": "Test", "language_code": "nl"}
+            message = {
+                "message_id": message_id,
+                "from": sender,
+                "chat": group.chat,
+                "date": int(time.time()),
+                "text": text,
+            }
+            group.messages[message_id] = _StoredMessage(
+                data=message, from_bot=False, raw_text=text, kind="text"
+            )
+            group.events.append(f"[{message_id}] {user_id}: {text}")
+            return self._queue({"message": copy.deepcopy(message)})
+
+    def edit_user_message(self, chat_id: int, message_id: int, text: str) -> int:
+        """The user edits an earlier text message of theirs: Telegram sends the whole message
+        again as an `edited_message` with an edit_date; returns the update_id."""
+        with self._cond:
+            stored = self._chats[chat_id].messages[message_id]
+            if stored.from_bot or stored.kind != "text":
+                raise ValueError(f"message {message_id} is not a text the user sent")
+            stored.data = {**stored.data, "text": text, "edit_date": int(time.time())}
+            stored.data.pop("entities", None)
+            stored.raw_text = text
+            self._chats[chat_id].events.append(f"[{message_id}] user edited: {text}")
+            return self._queue({"edited_message": copy.deepcopy(stored.data)})
 
     def send_raw_update(self, update: JSON) -> int:
         """Escape hatch: queue any update payload (without update_id); returns the update_id."""
@@ -1399,6 +1445,8 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat not found")
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if not chat.member:
+            raise ApiError(403, "Forbidden: bot is not a member of the group chat")
         return chat
 
     def _checked_text(self, params: JSON, name: str, limit: int) -> tuple[str, str]:
@@ -1593,6 +1641,14 @@ class FakeTelegram:
         self._target_chat(params)
         if not params.get("action"):
             raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _api_leave_chat(self, params: JSON, uploads: dict[str, bytes], gone: Any) -> bool:
+        chat = self._target_chat(params)
+        if chat.title is None:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        chat.member = False
+        chat.events.append("bot left the group")
         return True
 
     def _api_get_chat(self, params: JSON, uploads: dict[str, bytes], gone: Any) -> JSON:

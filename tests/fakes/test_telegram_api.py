@@ -361,6 +361,43 @@ def test_media_updates_reach_their_handlers(tg: FakeTelegram) -> None:
     assert len(tg.calls("getFile")) == 2
 
 
+def test_group_messages_edits_and_leaving_a_group(tg: FakeTelegram) -> None:
+    async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        assert chat is not None and chat.type == "group" and chat.title == "Buurtapp"
+        await context.bot.send_message(chat.id, f"in {chat.title}")
+        await context.bot.leave_chat(chat.id)
+
+    async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.edited_message
+        assert message is not None and message.edit_date is not None
+        await context.bot.send_message(
+            message.chat.id, f"edited {message.message_id}: {message.text}"
+        )
+
+    def setup(app: Application) -> None:
+        app.add_handler(MessageHandler(filters.ChatType.GROUPS, group))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited))
+
+    with running_bot(tg, setup):
+        tg.send_group_text(-100123, CHAT, "hallo allemaal")
+        assert [r["text"] for r in tg.wait_for_reply(-100123, after=0)] == ["in Buurtapp"]
+        tg.wait_for_call("leaveChat")
+        tg.send_text(CHAT, "zaterdag 12 december")
+        tg.edit_user_message(CHAT, 1, "zaterdag 19 december")
+        replies = tg.wait_for_reply(CHAT, after=0)
+        assert [r["text"] for r in replies] == ["edited 1: zaterdag 19 december"]
+
+    async def after_leaving() -> None:
+        async with _bot(tg) as bot:
+            with pytest.raises(Forbidden, match="not a member"):
+                await bot.send_message(-100123, "nog iemand?")
+            with pytest.raises(BadRequest, match="private chats"):
+                await bot.leave_chat(CHAT)
+
+    asyncio.run(after_leaving())
+
+
 # --------------------------------------------------------------------------------------------
 # Protocol details
 # --------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from bot.nlu.interpretation import Entity, Interpretation
 FOLDER = Path(__file__).parent / "conversations"
 TODAY = date(2026, 11, 23)  # a Monday
 UNSURE = {"intent": "inform", "confidence": 0.3}
-TURN_KEYS = {"resident", "press", "command", "media", "nlu", "contact"}
+TURN_KEYS = {"resident", "press", "command", "media", "edited", "nlu", "contact"}
 CHECK_KEYS = {"asks", "summary", "says", "action", "needs", "answers", "unanswered"}
 
 
@@ -101,6 +101,8 @@ def _turn(step: dict[str, Any]) -> Turn:
         return Turn(button=step["press"], known_contact=contact)
     if "command" in step:
         return Turn(command=step["command"], known_contact=contact)
+    if "edited" in step:  # what the edited message now says never reaches the engine
+        return Turn(edited=True, known_contact=contact)
     return Turn(media=True)
 
 
@@ -137,7 +139,9 @@ def test_the_scripts_are_well_formed() -> None:
     for script in SCRIPTS:
         for step in script.turns:
             assert set(step) <= TURN_KEYS | CHECK_KEYS, f"{script.name}: unknown {set(step)}"
-            assert len(set(step) & {"resident", "press", "command", "media"}) == 1, script.name
+            assert len(set(step) & {"resident", "press", "command", "media", "edited"}) == 1, (
+                script.name
+            )
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: f"{s.source}: {s.name}")
@@ -161,4 +165,4 @@ def _describe(step: dict[str, Any]) -> str:
     for key in ("resident", "press", "command"):
         if key in step:
             return f"{key} {step[key]!r}"
-    return "media"
+    return "edited" if "edited" in step else "media"
