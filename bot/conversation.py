@@ -1,9 +1,15 @@
 """The path of one resident message: NLU → dialogue → (routing → storage) → replies.
 
-Channels (Telegram, the terminal chat) hand a Turn to `ConversationService.handle` and show
-the replies. The Rasa call is async; the database work runs in a worker thread, so neither
-blocks the event loop. Messages of one resident are handled one at a time, in order. A
-message the model was unsure about goes to the NLU inbox after the replies went out.
+Channels (Telegram, the terminal chat) hand a Turn to `ConversationService.handle`. The Rasa
+call is async; the database work runs in a worker thread, so neither blocks the event loop.
+Messages of one resident are handled one at a time, in order: in this process by a lock,
+across processes by the conversation row's lock. A message the model was unsure about goes
+to the NLU inbox after the step.
+
+A channel that redelivers (Telegram) gives each update's id: the step then happens once per
+update, and its replies are written to the outbox in the step's own transaction, so a crash
+after the commit still delivers them and a crash before it leaves the update to be handled
+again. The terminal chat shows the replies it gets back.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.delivery import outbox
 from bot.dialogue.confirmation import readable
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.presentation import format_day, need_list
@@ -36,6 +43,15 @@ from bot.storage import repositories as repo
 from bot.storage.models import Conversation, Request, Resident
 
 log = logging.getLogger(__name__)
+REPEAT_MARK = "[herhaald] "  # in the transcript, before a message sent twice
+
+
+@dataclass(frozen=True)
+class UpdateId:
+    """An update's number as its source counts: Telegram numbers each bot's updates."""
+
+    source: str  # "telegram:<the bot's id>"
+    number: int
 
 
 @dataclass(frozen=True)
@@ -73,9 +89,12 @@ class ConversationService:
         sender: Sender,
         turn: Turn,
         deliver: Callable[[list[Reply]], Awaitable[None]] | None = None,
+        update_id: UpdateId | None = None,
     ) -> list[Reply]:
         """Process one turn and return what to show the resident. `deliver` sends the
-        replies while this resident's next message still waits, so replies keep their order."""
+        replies while this resident's next message still waits, so replies keep their order.
+        With an `update_id` the replies go to the outbox instead (see the module's note), and
+        an update handled before returns no replies."""
         if turn.text:  # NUL cannot be stored (PostgreSQL refuses it) and means nothing
             turn.text = turn.text.replace("\x00", "")
         async with self._locks[(sender.channel, sender.external_id)]:
@@ -86,7 +105,7 @@ class ConversationService:
                 and len(turn.text) <= self.max_message_length
             ):
                 turn.interpretation = await self._interpret(turn.text)
-            replies, unsure = await asyncio.to_thread(self._step, sender, turn)
+            replies, unsure = await asyncio.to_thread(self._step, sender, turn, update_id)
             if deliver is not None:
                 await deliver(replies)
             if unsure is not None and self.inbox is not None:
@@ -105,8 +124,13 @@ class ConversationService:
         """The knowledge as admins left it a moment ago."""
         return self.knowledge_source.current()
 
-    def _step(self, sender: Sender, turn: Turn) -> tuple[list[Reply], Unsure | None]:
+    def _step(
+        self, sender: Sender, turn: Turn, update_id: UpdateId | None
+    ) -> tuple[list[Reply], Unsure | None]:
         with self.sessions.begin() as session:
+            if update_id and not repo.first_time(session, update_id.source, update_id.number):
+                log.info("update %s was handled before", update_id)
+                return [], None
             knowledge = self.knowledge_source.current(session)
             resident = repo.resident_for(
                 session,
@@ -126,6 +150,11 @@ class ConversationService:
                 opening=state.phase in (Phase.IDLE, Phase.CLARIFY) and not state.in_progress,
             )
             resident.language = state.language
+            if update_id is not None and self._repeated(session, sender, resident, turn):
+                # Sent again before the replies to the first one arrived (after a restart,
+                # say): it answered the question the resident saw, not the next one.
+                repo.log_message(session, resident, "in", REPEAT_MARK + _describe(turn))
+                return [], None
             if turn.interpretation is not None:
                 turn.interpretation = settle_needs(turn.interpretation, knowledge)
             interpretation = turn.interpretation
@@ -156,7 +185,26 @@ class ConversationService:
             conversation.state = state.to_json()
             for reply in replies:
                 repo.log_message(session, resident, "out", reply.text)
+                if update_id is not None:
+                    outbox.add_reply(
+                        session,
+                        resident_id=resident.id,
+                        channel=sender.channel,
+                        chat_id=sender.external_id,
+                        reply=reply,
+                    )
             return replies, unsure
+
+    @staticmethod
+    def _repeated(session: Session, sender: Sender, resident: Resident, turn: Turn) -> bool:
+        """The same text as the resident's previous message, while the replies to that one
+        still wait to be sent."""
+        if not turn.text or turn.command:
+            return False
+        previous = repo.last_message_in(session, resident) or ""
+        if previous.removeprefix(REPEAT_MARK) != _describe(turn):
+            return False
+        return outbox.replies_pending(session, sender.channel, sender.external_id)
 
     def _unsure(
         self, state: ConversationState, outcome: Outcome, turn: Turn, resident: Resident

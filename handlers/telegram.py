@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import uvicorn
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -24,10 +25,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import ConversationService, Sender
+from bot.conversation import ConversationService, Sender, UpdateId
 from bot.delivery.worker import DeliveryWorker
 from bot.dialogue.turns import Reply, Turn
 from bot.knowledge import LANGUAGES
+from handlers import polling, webhook
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "status", "cancel")
@@ -41,8 +43,9 @@ def build_application(service: ConversationService, token: str, api_base_url: st
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        # Residents don't wait for each other; ConversationService keeps each chat in order.
-        .concurrent_updates(True)
+        # Updates come from handlers.polling or handlers.webhook, which hand each one to
+        # process_update and acknowledge it only after its step committed.
+        .updater(None)
         .build()
     )
     application.bot_data["service"] = service
@@ -79,31 +82,43 @@ async def run_bot(
     webhook_port: int = 8443,
 ) -> None:
     """Run the bot inside an existing event loop until `stop` is set: long polling, or a
-    webhook behind HTTPS in production. Officials' messages go out through `worker`."""
+    webhook behind HTTPS in production. Its replies and officials' messages go out through
+    `worker`."""
+    application.bot_data["worker"] = worker
+
+    async def send(chat_id: str, message: Reply) -> None:
+        await application.bot.send_message(
+            chat_id=int(chat_id), text=message.text, reply_markup=_keyboard(message)
+        )
+
+    worker.add_channel("telegram", send)
+    worker.wake()
     async with application:
         await application.start()
         await _register_commands(application)
+        server = None
         if webhook_url:
-            await application.updater.start_webhook(
-                listen="0.0.0.0",
-                port=webhook_port,
-                url_path="telegram",
-                webhook_url=webhook_url,
-                secret_token=webhook_secret or None,
-                allowed_updates=Update.ALL_TYPES,
+            await application.bot.set_webhook(
+                webhook_url, secret_token=webhook_secret or None, allowed_updates=Update.ALL_TYPES
             )
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    webhook.webhook_app(application, webhook_secret),
+                    host="0.0.0.0",
+                    port=webhook_port,
+                    log_level="warning",
+                )
+            )
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            channel = asyncio.ensure_future(server.serve())
         else:
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-
-        async def send(chat_id: str, text: str) -> None:
-            await application.bot.send_message(chat_id=int(chat_id), text=text)
-
-        worker.add_channel("telegram", send)
-        worker.wake()
+            channel = asyncio.ensure_future(polling.poll(application, stop))
         try:
             await stop.wait()
+            if server is not None:
+                server.should_exit = True  # after the updates being handled are answered
+            await channel  # a batch being handled is finished
         finally:
-            await application.updater.stop()
             await application.stop()
 
 
@@ -134,15 +149,12 @@ def _sender(update: Update) -> Sender:
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn) -> None:
+    """One step of the resident's conversation, once per update; its replies were written to
+    the outbox with it, and the delivery worker sends them."""
     service: ConversationService = context.application.bot_data["service"]
-
-    async def deliver(replies: list[Reply]) -> None:
-        for reply in replies:
-            await context.bot.send_message(
-                chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
-            )
-
-    await service.handle(_sender(update), turn, deliver)
+    source = f"telegram:{context.bot.id}"
+    await service.handle(_sender(update), turn, update_id=UpdateId(source, update.update_id))
+    context.application.bot_data["worker"].wake()
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -208,7 +220,10 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    await query.answer()
+    try:  # fails for a press redelivered after a restart: too old to answer by then
+        await query.answer()
+    except TelegramError:
+        log.debug("could not answer the button press", exc_info=True)
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         return  # the bot sends no buttons to groups; a forwarded one does nothing there
     try:  # a pressed keyboard is spent; removing it keeps old buttons from being pressed
@@ -220,6 +235,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and webhook.FAILED in context.application.bot_data:
+        context.application.bot_data[webhook.FAILED].add(update.update_id)
     if isinstance(update, Update) and update.effective_chat:
         service: ConversationService = context.application.bot_data["service"]
         language = (_sender(update).language_code or "nl")[:2]

@@ -49,10 +49,10 @@ async def chat(
     sender = Sender("terminal", user or getpass.getuser(), language)
     if worker is not None:
 
-        async def show_official_message(chat_id: str, text: str) -> None:
+        async def show_official_message(chat_id: str, message: Reply) -> None:
             if chat_id != sender.external_id:
                 raise LookupError(f"resident {chat_id} is not in this terminal chat")
-            print(f"\n\nwegwijs> {render(Reply(text))[0]}\n\nu> ", end="", flush=True)
+            print(f"\n\nwegwijs> {render(message)[0]}\n\nu> ", end="", flush=True)
 
         worker.add_channel("terminal", show_official_message)
         worker.wake()

@@ -17,7 +17,7 @@ from bot.conversation import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.learning import masking
 from bot.settings import Settings
-from bot.storage.models import Heartbeat, utc_now
+from bot.storage import repositories as repo
 from web.app import create_app
 from web.context import AppContext
 
@@ -98,7 +98,7 @@ async def heartbeat(
 
     def beat() -> None:
         with sessions.begin() as session:
-            session.merge(Heartbeat(name=name, detail=detail, seen_at=utc_now()))
+            repo.beat(session, name, detail)
 
     async def keep_beating() -> None:
         while not stop.is_set():

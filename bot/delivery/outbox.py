@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Update, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot.dialogue.turns import Reply
 from bot.storage.models import OutboxMessage, utc_now
 
 # After a failed attempt, wait this long before the next one: soon at first, then less often
@@ -52,6 +53,39 @@ def add_resident_message(
     )
     session.add(message)
     return message
+
+
+def add_reply(
+    session: Session, *, resident_id: int, channel: str, chat_id: str, reply: Reply
+) -> None:
+    """A bot reply of a conversation step, written in the step's transaction: sent after
+    the commit, once, in order with the chat's other messages."""
+    buttons = [[[button.label, button.data] for button in row] for row in reply.buttons]
+    payload = {"chat_id": chat_id, "text": reply.text}
+    add_resident_message(
+        session,
+        request_id=None,
+        resident_id=resident_id,
+        channel=channel,
+        payload={**payload, "buttons": buttons} if buttons else payload,
+    )
+
+
+def replies_pending(session: Session, channel: str, chat_id: str) -> bool:
+    """Whether bot replies to this chat still wait to be sent: the resident has not seen
+    them yet (officials' messages, which belong to a request, do not count)."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    OutboxMessage.stream == resident_stream(channel, chat_id),
+                    OutboxMessage.request_id.is_(None),
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.gave_up_at.is_(None),
+                )
+            )
+        )
+    )
 
 
 def add_webhook(

@@ -9,8 +9,8 @@ A live worker sends a row only within its lease: it renews the lease just before
 (which fails if another worker has taken the row over), bounds the send by that lease, and
 records the outcome only while the row is still its own (see outbox: the lease is the
 fencing token). A claimed batch holds at most one row per stream (outbox.claim), so the
-rows of a batch are independent: one failing holds back only the newer rows of its own
-stream, which were not claimed."""
+rows of a batch are independent and are sent at the same time: one slow or failing holds
+back only the newer rows of its own stream, which were not claimed."""
 
 from __future__ import annotations
 
@@ -25,14 +25,16 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import outbox, webhooks
-from bot.storage.models import Department, Heartbeat, OutboxMessage, utc_now
+from bot.dialogue.turns import Button, Reply
+from bot.storage import repositories as repo
+from bot.storage.models import Department, OutboxMessage, utc_now
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30  # how often the worker tells /healthz it is alive
 
-# Sends one text to one resident of a channel: (chat id, text).
-ResidentSender = Callable[[str, str], Awaitable[None]]
+# Sends one message, with its buttons if any, to one resident of a channel: (chat id, reply).
+ResidentSender = Callable[[str, Reply], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,10 @@ class DeliveryWorker:
         # has one writer) spends the lease. Past half of it, leave the rest to other workers.
         started = time.monotonic()
         jobs = await asyncio.to_thread(self._claim)
-        for index, job in enumerate(jobs):
-            if time.monotonic() > started + self.lease_seconds / 2:
-                await asyncio.to_thread(self._release, jobs[index:])
-                break
-            await self._send(job)
+        if jobs and time.monotonic() > started + self.lease_seconds / 2:
+            await asyncio.to_thread(self._release, jobs)
+        else:
+            await asyncio.gather(*(self._send(job) for job in jobs))
         return len(jobs)
 
     async def _send(self, claimed: _Job) -> None:
@@ -147,7 +148,7 @@ class DeliveryWorker:
     def _claim(self) -> list[_Job]:
         with self.sessions.begin() as session:
             if time.monotonic() - self._last_beat > HEARTBEAT_SECONDS:
-                session.merge(Heartbeat(name="delivery", seen_at=utc_now()))
+                repo.beat(session, "delivery")
                 self._last_beat = time.monotonic()
             rows = outbox.claim(
                 session, channels=list(self.senders), lease_seconds=self.lease_seconds
@@ -171,7 +172,7 @@ class DeliveryWorker:
     async def _deliver(self, job: _Job) -> None:
         if job.kind == "resident":
             sender = self.senders[job.channel or ""]
-            await sender(str(job.payload["chat_id"]), str(job.payload["text"]))
+            await sender(str(job.payload["chat_id"]), reply_of(job.payload))
         elif job.url:
             await webhooks.post(self._http, job.url, job.secret, job.payload, job.key)
         # A department whose webhook was removed meanwhile: the queue is the delivery.
@@ -192,3 +193,9 @@ class DeliveryWorker:
             if error is None:
                 return outbox.mark_delivered(session, job.id, job.leased_until)
             return outbox.mark_failed(session, job.id, job.leased_until, error, self.retry_seconds)
+
+
+def reply_of(payload: dict) -> Reply:
+    """The message an outbox row holds: its text, and the buttons of a bot reply."""
+    buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
+    return Reply(str(payload["text"]), buttons)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -303,6 +304,19 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[Request] = relationship()
+
+
+class ProcessedUpdate(Base):
+    """An update a channel delivered (Telegram's update_id), recorded in the transaction of
+    the conversation step it caused: a redelivered update, after a crash or a webhook retry,
+    is recognised and not handled twice. Kept for a few days (Telegram redelivers within one)."""
+
+    __tablename__ = "processed_updates"
+
+    # Whose numbering: "telegram:<the bot's id>" (each bot counts from its own start).
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
 class Heartbeat(Base):

@@ -5,23 +5,28 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from bot.contact import CONTACT_FIELDS
 from bot.queue import workflow
 from bot.routing.rules import RoutingDecision, Rule
 from bot.storage.models import (
+    Base,
     Conversation,
     Department,
+    Heartbeat,
     MessageLog,
+    ProcessedUpdate,
     Request,
     RequestPart,
     Resident,
     RoutingRule,
+    utc_now,
 )
 
 # A request's reference: "WW-2026-000012", also as residents type it in a message.
@@ -71,6 +76,59 @@ def conversation_for(session: Session, resident: Resident) -> Conversation:
         session.add(conversation)
         session.flush()
     return conversation
+
+
+# Telegram redelivers an update within a day; older records only cost space.
+PROCESSED_UPDATES_KEPT = timedelta(days=3)
+
+
+def first_time(session: Session, source: str, update_id: int) -> bool:
+    """Record that this step handles update `update_id` of `source`; False if a step
+    already did. Inserted
+    first thing in the step's transaction, so a second process with the same update waits
+    for the first one's commit and then finds it (ON CONFLICT DO NOTHING)."""
+    recorded = session.execute(
+        _insert(session, ProcessedUpdate)
+        .values(source=source, update_id=update_id, processed_at=utc_now())
+        .on_conflict_do_nothing()
+        .returning(ProcessedUpdate.update_id)
+    ).first()
+    if update_id % 1000 == 0:  # now and then, forget what can no longer come back
+        session.execute(
+            delete(ProcessedUpdate).where(
+                ProcessedUpdate.processed_at < utc_now() - PROCESSED_UPDATES_KEPT
+            )
+        )
+    return recorded is not None
+
+
+def beat(session: Session, name: str, detail: str | None = None) -> None:
+    """Tell /healthz that `name` (the bot, the delivery worker) is alive. An upsert: several
+    processes beat under one name at the same moment."""
+    statement = _insert(session, Heartbeat).values(name=name, detail=detail, seen_at=utc_now())
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Heartbeat.name],
+            set_={"detail": statement.excluded.detail, "seen_at": statement.excluded.seen_at},
+        )
+    )
+
+
+def _insert(session: Session, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do on a conflict, in the database's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def last_message_in(session: Session, resident: Resident) -> str | None:
+    """The text of the resident's previous message, as the transcript has it."""
+    return session.scalar(
+        select(MessageLog.text)
+        .where(MessageLog.resident_id == resident.id, MessageLog.direction == "in")
+        .order_by(MessageLog.id.desc())
+        .limit(1)
+    )
 
 
 def log_message(

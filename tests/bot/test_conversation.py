@@ -7,15 +7,24 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
-from bot.conversation import ConversationService, Sender
+from bot.conversation import ConversationService, Sender, UpdateId
+from bot.delivery import outbox
 from bot.dialogue.turns import Reply, Turn
 from bot.knowledge.store import KnowledgeSource
 from bot.queue.queries import QueueFilter, queue
-from bot.storage.models import Conversation, Request, Resident
+from bot.storage.models import (
+    Conversation,
+    MessageLog,
+    OutboxMessage,
+    ProcessedUpdate,
+    Request,
+    Resident,
+    utc_now,
+)
 from tests.fakes.nlu import ScriptedNLU, rasa
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -153,3 +162,84 @@ def test_the_default_language_answers_when_nothing_else_tells(
     service.default_language = "nl"
     dutch = asyncio.run(service.handle(Sender("telegram", "5102"), Turn(command="start")))
     assert dutch[0].text.startswith("Hallo!")
+
+
+def _outbox_texts(sessions: sessionmaker[Session], chat: str) -> list[str]:
+    with sessions() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.stream == outbox.resident_stream("telegram", chat))
+            .order_by(OutboxMessage.id)
+        )
+        return [row.payload["text"] for row in rows]
+
+
+def test_an_update_is_handled_once_and_its_replies_wait_in_the_outbox(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Telegram delivers an update again after a crash: the second time changes nothing and
+    sends nothing, and the first time's replies, buttons included, are in the outbox."""
+    chat = ResidentChat(sessions, "5003")
+    chat.nlu.answers["zaal voor de bingo"] = rasa("zaal voor de bingo", ("request_room", 0.95))
+    opening = Turn(text="zaal voor de bingo")
+    first = asyncio.run(
+        chat.service.handle(chat.sender, opening, update_id=UpdateId("telegram:1", 700))
+    )
+    assert first and "datum" in first[-1].text.lower()
+    again = asyncio.run(
+        chat.service.handle(
+            chat.sender, Turn(text="zaal voor de bingo"), update_id=UpdateId("telegram:1", 700)
+        )
+    )
+    assert again == []
+    assert _outbox_texts(sessions, "5003") == [reply.text for reply in first]
+    # Another bot (a new token) counts its updates from the start: its 700 is a new one.
+    chat.nlu.answers["19 december"] = rasa("19 december", UNSURE)
+    other_bot = UpdateId("telegram:2", 700)
+    assert asyncio.run(
+        chat.service.handle(chat.sender, Turn(text="19 december"), update_id=other_bot)
+    )
+    with sessions() as session:
+        assert session.get(ProcessedUpdate, ("telegram:1", 700)) is not None
+        opening_logged = session.scalars(
+            select(MessageLog.text).where(MessageLog.direction == "in")
+        )
+        assert list(opening_logged) == ["zaal voor de bingo", "19 december"]
+
+
+def test_a_message_sent_again_before_its_replies_arrived_is_a_repeat(
+    sessions: sessionmaker[Session],
+) -> None:
+    """After a restart the resident sends "van 19:00 tot 22:00" again because no answer came:
+    it is not taken as the answer to the next question (the number of people)."""
+    chat = ResidentChat(sessions, "5004")
+    for number, (text, ranking) in enumerate(
+        [
+            ("zaal voor een feest op 12 december", ("request_room", 0.95)),
+            ("van 19:00 tot 22:00", UNSURE),
+        ]
+    ):
+        chat.nlu.answers[text] = rasa(text, ranking)
+        asyncio.run(
+            chat.service.handle(
+                chat.sender, Turn(text=text), update_id=UpdateId("telegram:1", 800 + number)
+            )
+        )
+    sent = _outbox_texts(sessions, "5004")
+    chat.nlu.answers["van 19:00 tot 22:00"] = rasa("van 19:00 tot 22:00", UNSURE)
+    repeat = Turn(text="van 19:00 tot 22:00")
+    assert (
+        asyncio.run(chat.service.handle(chat.sender, repeat, update_id=UpdateId("telegram:1", 802)))
+        == []
+    )
+    assert _outbox_texts(sessions, "5004") == sent  # nothing new: the replies are on their way
+    with sessions() as session:
+        state = session.scalar(select(Conversation)).state
+        assert state["answers"]["start_time"] == "19:00" and "people" not in state["answers"]
+        session.execute(update(OutboxMessage).values(delivered_at=utc_now()))
+        session.commit()
+    # Once the replies went out, the same text is an answer again (here: not a number).
+    replies = asyncio.run(
+        chat.service.handle(chat.sender, repeat, update_id=UpdateId("telegram:1", 803))
+    )
+    assert replies

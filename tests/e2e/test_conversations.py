@@ -25,6 +25,7 @@ from tests.support import FIRST_DATABASE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rasa]
 
+OTHER_BOT_TOKEN = "654321:OTHER-TEST-TOKEN"
 CONTACT = {"name": "Fatima de Vries", "phone": "06 12345678", "email": "button:skip"}
 REFERENCE = re.compile(r"WW-\d{4}-\d{6}")
 
@@ -61,9 +62,11 @@ def bot(
 
 @pytest.fixture
 def bot_without_rasa(shared_database: str, tmp_path: Path) -> Iterator[BotProcess]:
-    """A second bot whose Rasa cannot be reached, with a fake Bot API of its own."""
-    with FakeTelegram(token=BOT_TOKEN) as fake:
+    """A second bot whose Rasa cannot be reached, with a fake Bot API of its own: another
+    bot to Telegram too (its own token), whose updates are numbered from its own start."""
+    with FakeTelegram(token=OTHER_BOT_TOKEN) as fake:
         process = bot_process(fake, shared_database, f"http://127.0.0.1:{free_port()}", tmp_path)
+        process.env["TELEGRAM_BOT_TOKEN"] = OTHER_BOT_TOKEN
         process.start()
         yield process
         process.stop()

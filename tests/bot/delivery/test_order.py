@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import outbox
 from bot.delivery.worker import DeliveryWorker
+from bot.dialogue.turns import Reply
 from bot.queue import actions
 from bot.storage import repositories as repo
 from bot.storage.database import MIGRATIONS, make_engine
@@ -250,10 +251,10 @@ def test_after_an_outage_each_request_s_events_arrive_in_order_once_per_key(
     telegram_down = threading.Event()
     told: list[tuple[str, str]] = []
 
-    async def send(chat_id: str, text: str) -> None:
+    async def send(chat_id: str, message: Reply) -> None:
         if telegram_down.is_set():
             raise ConnectionError("Telegram is unreachable")
-        told.append((chat_id, text))
+        told.append((chat_id, message.text))
 
     worker = DeliveryWorker(world.sessions, retry_seconds=RETRY_SECONDS, poll_seconds=0.05)
     worker.add_channel("telegram", send)
