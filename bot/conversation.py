@@ -28,7 +28,7 @@ from bot.dialogue.confirmation import readable
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.presentation import format_day, need_list
 from bot.dialogue.state import ConversationState, Phase
-from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn
+from bot.dialogue.turns import Action, Expectation, Outcome, Reply, Turn, pressed, stamped
 from bot.knowledge import NEED_ORDER, RECURRENCE, Knowledge
 from bot.knowledge.store import KnowledgeSource
 from bot.learning.inbox import Collector, Unsure
@@ -140,6 +140,8 @@ class ConversationService:
             )
             conversation = repo.conversation_for(session, resident)
             state = ConversationState.from_json(conversation.state)
+            if turn.button is not None:
+                turn.button = pressed(turn.button, state.keyboard)
             if not state.in_progress and state.phase == Phase.IDLE:
                 conversation.started_at = datetime.now(UTC)
             state.language = choose_language(
@@ -182,6 +184,9 @@ class ConversationService:
                 + self._carry_out(session, knowledge, resident, conversation, state, outcome, turn)
                 + outcome.follow_up
             )
+            if any(reply.buttons for reply in replies):  # a new keyboard: older ones expire
+                state.keyboard += 1
+                replies = stamped(replies, state.keyboard)
             conversation.state = state.to_json()
             for reply in replies:
                 repo.log_message(session, resident, "out", reply.text)

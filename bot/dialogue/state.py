@@ -59,6 +59,10 @@ class ConversationState:
     urgent: bool = False
     # The request an official last wrote about: free text outside a new request goes to it.
     reply_to: int | None = None
+    # The number of the latest keyboard shown: a press on an older one has expired
+    # (bot.dialogue.turns.stamped). It counts on across requests, so an old summary's
+    # Versturen never sends a newer request.
+    keyboard: int = 0
 
     @property
     def in_progress(self) -> bool:
@@ -71,8 +75,11 @@ class ConversationState:
         self.phase = phase
 
     def reset(self) -> None:
-        """Forget the request in progress; keep the language and an official's open question."""
-        kept = ConversationState(language=self.language, reply_to=self.reply_to)
+        """Forget the request in progress; keep the language, an official's open question and
+        the keyboard count."""
+        kept = ConversationState(
+            language=self.language, reply_to=self.reply_to, keyboard=self.keyboard
+        )
         self.__dict__.update(kept.__dict__)
 
     def to_json(self) -> dict[str, Any]:

@@ -32,6 +32,29 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
 
 
+# What a press on a button of an older keyboard becomes: no button handler knows it, so the
+# engine answers that the button has expired.
+EXPIRED = "expired"
+
+
+def stamped(replies: list[Reply], keyboard: int) -> list[Reply]:
+    """The replies with their buttons marked as keyboard number `keyboard`."""
+    return [
+        Reply(
+            reply.text,
+            [[Button(b.label, f"{b.data}@{keyboard}") for b in row] for row in reply.buttons],
+        )
+        for reply in replies
+    ]
+
+
+def pressed(data: str, keyboard: int) -> str:
+    """What a pressed button means: its own data if it is on keyboard number `keyboard`, the
+    latest one shown; EXPIRED for an older keyboard's button or data without a number."""
+    own, _, number = data.rpartition("@")
+    return own if own and number == str(keyboard) else EXPIRED
+
+
 @dataclass
 class Turn:
     """One thing the resident did: typed text, pressed a button, sent a command (with its

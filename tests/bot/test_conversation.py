@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
 from bot.conversation import ConversationService, Sender, UpdateId
 from bot.delivery import outbox
-from bot.dialogue.turns import Reply, Turn
+from bot.dialogue.turns import Button, Reply, Turn
 from bot.knowledge.store import KnowledgeSource
 from bot.queue.queries import QueueFilter, queue
 from bot.storage.models import (
@@ -41,13 +41,21 @@ class ResidentChat:
             today=lambda: TODAY,
         )
         self.sender = Sender("telegram", external_id, "nl")
+        self.shown: list[Reply] = []
 
     def say(self, text: str, *ranking: tuple[str, float]) -> list[Reply]:
         self.nlu.answers[text] = rasa(text, *(ranking or (UNSURE,)))
-        return asyncio.run(self.service.handle(self.sender, Turn(text=text)))
+        return self._show(Turn(text=text))
 
     def press(self, data: str) -> list[Reply]:
-        return asyncio.run(self.service.handle(self.sender, Turn(button=data)))
+        """Press the shown button that does `data` (its data carries the keyboard number)."""
+        stamped = [b.data for b in _buttons(self.shown) if b.data.rpartition("@")[0] == data]
+        return self._show(Turn(button=stamped[-1] if stamped else data))
+
+    def _show(self, turn: Turn) -> list[Reply]:
+        replies = asyncio.run(self.service.handle(self.sender, turn))
+        self.shown += replies
+        return replies
 
     def room_for(self, day: str) -> Reply:
         """A room request up to its summary, for the given day."""
@@ -57,8 +65,13 @@ class ResidentChat:
         return self.press("skip")[-1]
 
 
+def _buttons(replies: list[Reply]) -> list[Button]:
+    return [button for reply in replies for row in reply.buttons for button in row]
+
+
 def buttons(reply: Reply) -> list[str]:
-    return [button.data for row in reply.buttons for button in row]
+    """What the reply's buttons do, without their keyboard number."""
+    return [button.data.rpartition("@")[0] for button in _buttons([reply])]
 
 
 def test_an_answer_after_the_activity_is_said_and_can_be_urgent(
@@ -243,3 +256,23 @@ def test_a_message_sent_again_before_its_replies_arrived_is_a_repeat(
         chat.service.handle(chat.sender, repeat, update_id=UpdateId("telegram:1", 803))
     )
     assert replies
+
+
+def test_versturen_on_an_old_summary_sends_nothing(sessions: sessionmaker[Session]) -> None:
+    """A summary's buttons belong to that summary: after it was cancelled and a new request
+    reached its own summary, the old Versturen (or forged data without a keyboard number)
+    has expired and sends nothing; the new summary's Versturen sends the new request."""
+    chat = ResidentChat(sessions, "5005")
+    old = chat.room_for("20 december")
+    old_send = next(b.data for b in _buttons([old]) if b.data.startswith("confirm:send@"))
+    chat.press("confirm:cancel")
+    chat.room_for("21 december")
+    for stale in (old_send, "confirm:send"):
+        replies = chat._show(Turn(button=stale))
+        assert "eerder moment" in replies[0].text
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Request)) == 0
+    chat.press("confirm:send")
+    with sessions() as session:
+        (request,) = session.scalars(select(Request))
+        assert request.answers["date"] == "2026-12-21"

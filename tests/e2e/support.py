@@ -89,7 +89,20 @@ class Resident:
         return self._track(self.telegram.ask(self.chat_id, text, language_code=self.language))
 
     def press(self, data: str) -> list[dict]:
-        return self._track(self.telegram.click(self.chat_id, data))
+        """Press the button `data` ("confirm:send") of the latest keyboard that has it; the
+        bot numbers its keyboards ("confirm:send@7"), and only the newest one counts."""
+        return self._track(self.telegram.click(self.chat_id, self._on_screen(data)))
+
+    def buttons(self, message: dict) -> list[str]:
+        """What the message's buttons do, without their keyboard number."""
+        return [data.rpartition("@")[0] or data for _, data in self.telegram.buttons(message)]
+
+    def _on_screen(self, data: str) -> str:
+        for message in reversed(self.telegram.bot_messages(self.chat_id)):
+            for _, stamped in self.telegram.buttons(message):
+                if stamped.rpartition("@")[0] == data:
+                    return stamped
+        return data
 
     def command(self, command: str) -> list[dict]:
         return self._track(self.telegram.ask(self.chat_id, command, language_code=self.language))
@@ -112,7 +125,7 @@ class Resident:
         summary shows; fails on a question that has no answer or is asked twice."""
         for _ in range(30):
             last = replies[-1]
-            if any(data == "confirm:send" for _, data in self.telegram.buttons(last)):
+            if "confirm:send" in self.buttons(last):
                 return replies
             key = self.question_in(last)
             if key is None:

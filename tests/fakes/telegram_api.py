@@ -785,6 +785,14 @@ class FakeTelegram:
                 )
             return self._queue_callback(chat, stored, callback_data)
 
+    def press_forged(self, chat_id: int, callback_data: str) -> int:
+        """Queue a callback_query with any data on the newest bot message, as a modified client
+        (or a button of an old message) can send it; returns the update_id."""
+        with self._cond:
+            chat = self._chats[chat_id]
+            stored = next(m for _, m in sorted(chat.messages.items(), reverse=True) if m.from_bot)
+            return self._queue_callback(chat, stored, callback_data)
+
     def press_button_text(
         self, chat_id: int, label_substring: str, *, message_id: int | None = None
     ) -> int:
