@@ -214,8 +214,8 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("could not tell group %s that the bot talks one to one", chat.id)
     try:
         await context.bot.leave_chat(chat.id)
-    except TelegramError:
-        log.warning("could not leave group %s", chat.id, exc_info=True)
+    except TelegramError as error:  # left already, for a message that came just before
+        log.info("could not leave group %s: %s", chat.id, error)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
