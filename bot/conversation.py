@@ -9,7 +9,10 @@ to the NLU inbox after the step.
 A channel that redelivers (Telegram) gives each update's id: the step then happens once per
 update, and its replies are written to the outbox in the step's own transaction, so a crash
 after the commit still delivers them and a crash before it leaves the update to be handled
-again. The terminal chat shows the replies it gets back.
+again. When nothing older waits for the chat, the step leases its replies to itself and
+sends them right after the commit (one transaction less per reply than the delivery
+worker's claim, renew and finish); should it die first, the worker sends them once the lease
+has run out. The terminal chat shows the replies it gets back.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +43,7 @@ from bot.queue import actions
 from bot.routing.rules import RequestFacts, RoutingDecision, route
 from bot.routing.sla import add_working_days
 from bot.storage import repositories as repo
-from bot.storage.models import Conversation, Request, Resident
+from bot.storage.models import Conversation, Request, Resident, utc_now
 
 log = logging.getLogger(__name__)
 REPEAT_MARK = "[herhaald] "  # in the transcript, before a message sent twice
@@ -52,6 +55,17 @@ class UpdateId:
 
     source: str  # "telegram:<the bot's id>"
     number: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a step produced: the replies, a message for the NLU inbox, and the outbox rows
+    it leased to itself to send at once (with the lease, the token for marking them)."""
+
+    replies: list[Reply]
+    unsure: Unsure | None = None
+    leased: list[int] = field(default_factory=list)
+    lease: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class ConversationService:
         max_message_length: int = 1000,
         inbox: Collector | None = None,
         default_language: str = "nl",
+        reply_lease_seconds: float = 60.0,
     ) -> None:
         self.knowledge_source = knowledge
         self.sessions = sessions
@@ -82,6 +97,11 @@ class ConversationService:
         # Where messages the model was unsure about go, for an admin to label (None: nowhere).
         self.inbox = inbox
         self.default_language = default_language
+        # How long replies a step sends itself are kept from the delivery worker.
+        self.reply_lease_seconds = reply_lease_seconds
+        # Tells the delivery worker that replies wait for it (the channel that runs the
+        # worker sets it): those not sent at once, or whose sending failed.
+        self.wake_delivery: Callable[[], None] = lambda: None
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(
@@ -93,8 +113,9 @@ class ConversationService:
     ) -> list[Reply]:
         """Process one turn and return what to show the resident. `deliver` sends the
         replies while this resident's next message still waits, so replies keep their order.
-        With an `update_id` the replies go to the outbox instead (see the module's note), and
-        an update handled before returns no replies."""
+        With an `update_id` the replies go to the outbox (see the module's note); `deliver`
+        then sends them at once if nothing older waits. An update handled before returns no
+        replies."""
         if turn.text:  # NUL cannot be stored (PostgreSQL refuses it) and means nothing
             turn.text = turn.text.replace("\x00", "")
         async with self._locks[(sender.channel, sender.external_id)]:
@@ -105,12 +126,43 @@ class ConversationService:
                 and len(turn.text) <= self.max_message_length
             ):
                 turn.interpretation = await self._interpret(turn.text)
-            replies, unsure = await asyncio.to_thread(self._step, sender, turn, update_id)
-            if deliver is not None:
-                await deliver(replies)
-            if unsure is not None and self.inbox is not None:
-                self.inbox.submit(unsure)  # masked in the inbox's own thread, not on the way
-            return replies
+            step = await asyncio.to_thread(
+                self._step, sender, turn, update_id, update_id is not None and deliver is not None
+            )
+            if deliver is not None and update_id is None:
+                await deliver(step.replies)
+            elif deliver is not None and step.leased:
+                await self._send_leased(step, deliver)
+            elif step.replies and update_id is not None:
+                self.wake_delivery()
+            if step.unsure is not None and self.inbox is not None:
+                self.inbox.submit(step.unsure)  # masked in the inbox's own thread
+            return step.replies
+
+    async def _send_leased(
+        self, step: Step, deliver: Callable[[list[Reply]], Awaitable[None]]
+    ) -> None:
+        """Send the replies the step leased to itself, one by one, and mark each sent one
+        delivered; after a failure the rest go back to the delivery worker."""
+        sent: list[int] = []
+        try:
+            for reply, row in zip(step.replies, step.leased, strict=True):
+                await deliver([reply])
+                sent.append(row)
+        except Exception as error:  # Telegram unreachable, the resident blocked the bot
+            log.info("replies left to the delivery worker: %s", error)
+        await asyncio.to_thread(self._settle_leased, step, sent)
+        if len(sent) < len(step.leased):
+            self.wake_delivery()
+
+    def _settle_leased(self, step: Step, sent: list[int]) -> None:
+        assert step.lease is not None
+        with self.sessions.begin() as session:
+            for row in step.leased:
+                if row in sent:
+                    outbox.mark_delivered(session, row, step.lease)
+                else:
+                    outbox.release(session, row, step.lease)
 
     async def _interpret(self, text: str) -> Interpretation | None:
         try:
@@ -124,13 +176,11 @@ class ConversationService:
         """The knowledge as admins left it a moment ago."""
         return self.knowledge_source.current()
 
-    def _step(
-        self, sender: Sender, turn: Turn, update_id: UpdateId | None
-    ) -> tuple[list[Reply], Unsure | None]:
+    def _step(self, sender: Sender, turn: Turn, update_id: UpdateId | None, send_now: bool) -> Step:
         with self.sessions.begin() as session:
             if update_id and not repo.first_time(session, update_id.source, update_id.number):
                 log.info("update %s was handled before", update_id)
-                return [], None
+                return Step([])
             knowledge = self.knowledge_source.current(session)
             resident = repo.resident_for(
                 session,
@@ -156,7 +206,7 @@ class ConversationService:
                 # Sent again before the replies to the first one arrived (after a restart,
                 # say): it answered the question the resident saw, not the next one.
                 repo.log_message(session, resident, "in", REPEAT_MARK + _describe(turn))
-                return [], None
+                return Step([])
             if turn.interpretation is not None:
                 turn.interpretation = settle_needs(turn.interpretation, knowledge)
             interpretation = turn.interpretation
@@ -190,15 +240,24 @@ class ConversationService:
             conversation.state = state.to_json()
             for reply in replies:
                 repo.log_message(session, resident, "out", reply.text)
-                if update_id is not None:
-                    outbox.add_reply(
-                        session,
-                        resident_id=resident.id,
-                        channel=sender.channel,
-                        chat_id=sender.external_id,
-                        reply=reply,
-                    )
-            return replies, unsure
+            if update_id is None:
+                return Step(replies, unsure)
+            lease = None
+            if send_now and not outbox.waiting(session, sender.channel, sender.external_id):
+                lease = utc_now() + timedelta(seconds=self.reply_lease_seconds)
+            rows = [
+                outbox.add_reply(
+                    session,
+                    resident_id=resident.id,
+                    channel=sender.channel,
+                    chat_id=sender.external_id,
+                    reply=reply,
+                    leased_until=lease,
+                )
+                for reply in replies
+            ]
+            session.flush()
+            return Step(replies, unsure, [row.id for row in rows] if lease else [], lease)
 
     @staticmethod
     def _repeated(session: Session, sender: Sender, resident: Resident, turn: Turn) -> bool:
@@ -209,7 +268,7 @@ class ConversationService:
         previous = repo.last_message_in(session, resident) or ""
         if previous.removeprefix(REPEAT_MARK) != _describe(turn):
             return False
-        return outbox.replies_pending(session, sender.channel, sender.external_id)
+        return outbox.waiting(session, sender.channel, sender.external_id, replies_only=True)
 
     def _unsure(
         self, state: ConversationState, outcome: Outcome, turn: Turn, resident: Resident

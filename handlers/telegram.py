@@ -84,7 +84,7 @@ async def run_bot(
     """Run the bot inside an existing event loop until `stop` is set: long polling, or a
     webhook behind HTTPS in production. Its replies and officials' messages go out through
     `worker`."""
-    application.bot_data["worker"] = worker
+    application.bot_data["service"].wake_delivery = worker.wake
 
     async def send(chat_id: str, message: Reply) -> None:
         await application.bot.send_message(
@@ -149,12 +149,19 @@ def _sender(update: Update) -> Sender:
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn) -> None:
-    """One step of the resident's conversation, once per update; its replies were written to
-    the outbox with it, and the delivery worker sends them."""
+    """One step of the resident's conversation, once per update. Its replies were written to
+    the outbox with it; they are sent right away, or by the delivery worker if older
+    messages to this chat still wait or sending fails."""
     service: ConversationService = context.application.bot_data["service"]
+
+    async def deliver(replies: list[Reply]) -> None:
+        for reply in replies:
+            await context.bot.send_message(
+                chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
+            )
+
     source = f"telegram:{context.bot.id}"
-    await service.handle(_sender(update), turn, update_id=UpdateId(source, update.update_id))
-    context.application.bot_data["worker"].wake()
+    await service.handle(_sender(update), turn, deliver, UpdateId(source, update.update_id))
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

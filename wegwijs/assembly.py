@@ -70,4 +70,5 @@ def build_service(
         max_message_length=settings.max_message_length,
         inbox=Collector(sessions, knowledge, settings.nlu_inbox_margin),
         default_language=settings.default_language,
+        reply_lease_seconds=settings.delivery_lease_seconds,
     )

@@ -56,36 +56,43 @@ def add_resident_message(
 
 
 def add_reply(
-    session: Session, *, resident_id: int, channel: str, chat_id: str, reply: Reply
-) -> None:
+    session: Session,
+    *,
+    resident_id: int,
+    channel: str,
+    chat_id: str,
+    reply: Reply,
+    leased_until: datetime | None = None,
+) -> OutboxMessage:
     """A bot reply of a conversation step, written in the step's transaction: sent after
-    the commit, once, in order with the chat's other messages."""
+    the commit, once, in order with the chat's other messages. With `leased_until` the step
+    claims it for sending at once itself; should it die first, a worker sends it once that
+    lease has run out."""
     buttons = [[[button.label, button.data] for button in row] for row in reply.buttons]
     payload = {"chat_id": chat_id, "text": reply.text}
-    add_resident_message(
+    message = add_resident_message(
         session,
         request_id=None,
         resident_id=resident_id,
         channel=channel,
         payload={**payload, "buttons": buttons} if buttons else payload,
     )
+    if leased_until is not None:
+        message.locked_until, message.attempts = leased_until, 1
+    return message
 
 
-def replies_pending(session: Session, channel: str, chat_id: str) -> bool:
-    """Whether bot replies to this chat still wait to be sent: the resident has not seen
-    them yet (officials' messages, which belong to a request, do not count)."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    OutboxMessage.stream == resident_stream(channel, chat_id),
-                    OutboxMessage.request_id.is_(None),
-                    OutboxMessage.delivered_at.is_(None),
-                    OutboxMessage.gave_up_at.is_(None),
-                )
-            )
-        )
-    )
+def waiting(session: Session, channel: str, chat_id: str, *, replies_only: bool = False) -> bool:
+    """Whether messages to this chat still wait to be sent (with `replies_only`, the bot's
+    own replies: officials' messages belong to a request)."""
+    conditions = [
+        OutboxMessage.stream == resident_stream(channel, chat_id),
+        OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.gave_up_at.is_(None),
+    ]
+    if replies_only:
+        conditions.append(OutboxMessage.request_id.is_(None))
+    return bool(session.scalar(select(exists().where(*conditions))))
 
 
 def add_webhook(

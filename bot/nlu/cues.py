@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # A vocabulary word this long may also stand inside a compound, or with one typo.
@@ -28,14 +29,22 @@ def words(text: str) -> list[str]:
     return WORD.findall(plain)
 
 
+@lru_cache(maxsize=4096)
+def _entry_words(entry: str) -> tuple[str, ...]:
+    """A vocabulary entry's words, folded once: every message is checked against the same
+    few thousand entries."""
+    return tuple(words(entry))
+
+
+@lru_cache(maxsize=65536)
 def _same_word(typed: str, known: str) -> bool:
     if typed.startswith(known) or (len(known) >= COMPOUND_LENGTH and known in typed):
         return True
-    return (
-        len(known) >= TYPO_LENGTH
-        and abs(len(typed) - len(known)) <= 1
-        and SequenceMatcher(None, typed, known).ratio() >= TYPO_SIMILARITY
-    )
+    if len(known) < TYPO_LENGTH or abs(len(typed) - len(known)) > 1:
+        return False
+    matcher = SequenceMatcher(None, typed, known)
+    # quick_ratio is an upper bound of ratio and much cheaper: most pairs stop there.
+    return matcher.quick_ratio() >= TYPO_SIMILARITY and matcher.ratio() >= TYPO_SIMILARITY
 
 
 def mentions(text: str, vocabulary: Iterable[str], *, exact: bool = False) -> str | None:
@@ -54,7 +63,7 @@ def occurrences(
     same = str.__eq__ if exact else _same_word
     found = []
     for entry in vocabulary:
-        wanted = words(entry)
+        wanted = _entry_words(entry)
         if not wanted:
             continue
         for start in range(len(typed) - len(wanted) + 1):
@@ -65,5 +74,5 @@ def occurrences(
 
 def is_one_of(text: str, vocabulary: Iterable[str]) -> bool:
     """Whether the whole message is one of the entries ("Ja!", "oké")."""
-    typed = words(text)
-    return bool(typed) and any(words(entry) == typed for entry in vocabulary)
+    typed = tuple(words(text))
+    return bool(typed) and any(_entry_words(entry) == typed for entry in vocabulary)
