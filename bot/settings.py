@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = "wegwijs-local-token"
     rasa_timeout_seconds: float = 3.0
+    # Rasa servers behind a proxy at rasa_url (docker-compose.scaled.yml), as a JSON list:
+    # each loads a new model in turn, so the proxy always has one that answers. Empty: the
+    # server at rasa_url is the only one.
+    rasa_replica_urls: list[str] = []
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"

@@ -1,8 +1,11 @@
-"""docker-compose.yml and the Dockerfile, checked statically (no Docker engine here)."""
+"""docker-compose.yml, docker-compose.scaled.yml and the Dockerfile, checked statically (no
+Docker engine here)."""
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import urlparse
 
 import yaml
 
@@ -86,3 +89,50 @@ def test_app_serves_the_web_app_with_a_health_check() -> None:
     assert app["environment"]["SESSION_COOKIE_SECURE"] == "true"
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "wegwijs", "run"]' in dockerfile and "/healthz" in dockerfile
+
+
+SCALED = yaml.safe_load((PROJECT_ROOT / "docker-compose.scaled.yml").read_text())
+
+
+def test_the_scaled_stack_runs_two_bots_in_webhook_mode_behind_a_proxy() -> None:
+    services = SCALED["services"]
+    bot = services["bot"]
+    assert bot["command"][-1] == "bot" and bot["deploy"]["replicas"] >= 2
+    assert ":?" in bot["environment"]["TELEGRAM_WEBHOOK_URL"]  # polling bots would conflict
+    assert ":?" in bot["environment"]["TELEGRAM_WEBHOOK_SECRET"]
+    proxy = services["telegram-proxy"]
+    config = _mounted_nginx_config(proxy)
+    assert f"server bot:{bot['environment']['TELEGRAM_WEBHOOK_PORT']} resolve;" in config
+    assert "location /telegram" in config
+    assert services["app"]["command"][-1] == "web"  # the web app runs no third bot
+
+
+def test_the_scaled_stack_loads_models_into_both_rasa_servers_behind_a_proxy() -> None:
+    services = SCALED["services"]
+    replicas = json.loads(services["app"]["environment"]["RASA_REPLICA_URLS"])
+    names = [urlparse(url).hostname for url in replicas]
+    assert names == ["rasa-1", "rasa-2"]
+    config = _mounted_nginx_config(services["rasa"])
+    for url in replicas:
+        assert f"server {urlparse(url).netloc} " in config
+        assert services[urlparse(url).hostname]["image"] == "rasa/rasa:3.6.21-full"
+    assert "proxy_next_upstream error timeout" in config
+    assert services["app"]["environment"]["RASA_URL"] == "http://rasa:5005"
+
+
+def test_the_scaled_stack_names_real_settings_and_declared_volumes() -> None:
+    settings = {name.upper() for name in Settings.model_fields}
+    for name in ("app", "bot"):
+        assert set(SCALED["services"][name]["environment"]) <= settings, name
+    used = {
+        volume.split(":")[0]
+        for service in SCALED["services"].values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith(".")
+    }
+    assert used == set(SCALED["volumes"])
+
+
+def _mounted_nginx_config(service: dict) -> str:
+    (mount,) = [v for v in service["volumes"] if v.endswith("/etc/nginx/conf.d/default.conf:ro")]
+    return (PROJECT_ROOT / mount.split(":")[0]).read_text()

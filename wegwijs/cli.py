@@ -90,10 +90,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
         if urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost"):
             stack.enter_context(local_rasa(settings, retraining.model_to_serve(settings, sessions)))
         else:
-            try:
-                retraining.load_live_model(settings, sessions)
-            except httpx.HTTPError as error:
-                print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
+            _load_live_model(settings, sessions)
         service = build_service(settings, sessions)
         _first_admin(settings, service.sessions)
         print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/")
@@ -110,8 +107,22 @@ def _bot(settings: Settings, _args: argparse.Namespace) -> None:
     _serve(settings, build_service(settings), web=False, channel="telegram")
 
 
+def _load_live_model(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Have a Rasa server elsewhere (docker compose: each one behind the proxy) load the
+    live model, training the first one on a first start."""
+    try:
+        retraining.load_live_model(settings, sessions)
+    except httpx.HTTPError as error:
+        print(f"Could not load the live model into Rasa at {settings.rasa_url}: {error}")
+
+
 def _web(settings: Settings, _args: argparse.Namespace) -> None:
-    service = build_service(settings)
+    """The web app and the delivery worker; with a Rasa server elsewhere it also loads the
+    live model into it (docker-compose.scaled.yml, where the bots run apart)."""
+    sessions = database(settings)
+    if urlparse(settings.rasa_url).hostname not in ("127.0.0.1", "localhost"):
+        _load_live_model(settings, sessions)
+    service = build_service(settings, sessions)
     _first_admin(settings, service.sessions)
     print(f"Web app for officials: http://{settings.web_host}:{settings.web_port}/", flush=True)
     _serve(settings, service, web=True, channel=None)

@@ -337,26 +337,28 @@ def swap_under_way(sessions: sessionmaker[Session]) -> bool:
 
 def load_live_model(settings: Settings, sessions: sessionmaker[Session]) -> None:
     """A Rasa server started elsewhere (docker compose) may hold another model, or none:
-    have it load the live one."""
-    path = model_to_serve(settings, sessions)
-    status = httpx.get(
-        f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=10
-    )
-    status.raise_for_status()
-    if Path(status.json().get("model_file") or "").name != path.name:
-        _put_model(settings, path)
+    have it (each of them, behind a proxy) load the live one."""
+    _put_model(settings, model_to_serve(settings, sessions), only_if_other=True)
 
 
-def _put_model(settings: Settings, path: Path) -> None:
+def _put_model(settings: Settings, path: Path, *, only_if_other: bool = False) -> None:
     """Rasa's `PUT /model`: it keeps the old model until the new one is loaded, and answers
-    parses again right after (the bot's client waits for it meanwhile)."""
-    response = httpx.put(
-        f"{settings.rasa_url}/model",
-        params={"token": settings.rasa_token},
-        json={"model_file": str(path)},
-        timeout=SWAP_TIMEOUT_SECONDS,
-    )
-    response.raise_for_status()
+    parses again right after (the bot's client waits for it meanwhile). Several servers
+    behind a proxy load it one after the other, so one of them always answers."""
+    for url in settings.rasa_replica_urls or [settings.rasa_url]:
+        token = {"token": settings.rasa_token}
+        if only_if_other:
+            status = httpx.get(f"{url}/status", params=token, timeout=10)
+            status.raise_for_status()
+            if Path(status.json().get("model_file") or "").name == path.name:
+                continue
+        response = httpx.put(
+            f"{url}/model",
+            params=token,
+            json={"model_file": str(path)},
+            timeout=SWAP_TIMEOUT_SECONDS,
+        )
+        response.raise_for_status()
 
 
 def _findings(output: str) -> str:

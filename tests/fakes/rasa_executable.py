@@ -1,6 +1,7 @@
 """A stand-in for Rasa's `rasa run` command: a tiny server that answers GET /status with the
-model it was given, so that starting, adopting and stopping a Rasa process can be tested in
-seconds (the real Rasa takes 25 s to minutes to start)."""
+model it has (the one it was started with, or loaded by PUT /model), so that starting,
+adopting, stopping and loading a Rasa process can be tested in seconds (the real Rasa takes
+25 s to minutes to start)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 arguments = sys.argv[1:]
 option = lambda name: arguments[arguments.index(name) + 1]
+loaded = {{"model_file": option("--model")}}
 
 
 class Status(BaseHTTPRequestHandler):
+    def do_PUT(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        loaded["model_file"] = json.loads(self.rfile.read(length))["model_file"]
+        self.send_response(204)
+        self.end_headers()
+
     def do_GET(self):
-        body = json.dumps({{"model_file": option("--model")}}).encode()
+        body = json.dumps(loaded).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
