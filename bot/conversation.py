@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ from bot.storage.models import Conversation, Request, Resident, utc_now
 
 log = logging.getLogger(__name__)
 REPEAT_MARK = "[herhaald] "  # in the transcript, before a message sent twice
+# Control characters other than tab and newline: stripped before anything reads or stores.
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,8 @@ class ConversationService:
         With an `update_id` the replies go to the outbox (see the module's note); `deliver`
         then sends them at once if nothing older waits. An update handled before returns no
         replies."""
-        if turn.text:  # NUL cannot be stored (PostgreSQL refuses it) and means nothing
-            turn.text = turn.text.replace("\x00", "")
+        if turn.text:  # NUL cannot be stored (PostgreSQL refuses it); controls mean nothing
+            turn.text = CONTROLS.sub("", turn.text)
         async with self._locks[(sender.channel, sender.external_id)]:
             if (
                 turn.text

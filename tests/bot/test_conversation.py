@@ -276,3 +276,13 @@ def test_versturen_on_an_old_summary_sends_nothing(sessions: sessionmaker[Sessio
     with sessions() as session:
         (request,) = session.scalars(select(Request))
         assert request.answers["date"] == "2026-12-21"
+
+
+def test_control_characters_are_stripped_before_storage(sessions: sessionmaker[Session]) -> None:
+    chat = ResidentChat(sessions, "5006")
+    clean = "zaal voor de bingo[31m"
+    chat.nlu.answers[clean] = rasa(clean, ("request_room", 0.95))  # the model sees it clean
+    chat._show(Turn(text="zaal\x00 voor de\x07 bingo\x1b[31m\x7f"))
+    with sessions() as session:
+        (said,) = session.scalars(select(MessageLog.text).where(MessageLog.direction == "in"))
+        assert said == clean
