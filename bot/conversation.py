@@ -161,10 +161,10 @@ class ConversationService:
     def _settle_leased(self, step: Step, sent: list[int]) -> None:
         assert step.lease is not None
         with self.sessions.begin() as session:
+            if sent:
+                outbox.mark_all_delivered(session, sent, step.lease)
             for row in step.leased:
-                if row in sent:
-                    outbox.mark_delivered(session, row, step.lease)
-                else:
+                if row not in sent:
                     outbox.release(session, row, step.lease)
 
     async def _interpret(self, text: str) -> Interpretation | None:
@@ -205,7 +205,12 @@ class ConversationService:
                 opening=state.phase in (Phase.IDLE, Phase.CLARIFY) and not state.in_progress,
             )
             resident.language = state.language
-            if update_id is not None and self._repeated(session, sender, resident, turn):
+            # Messages to this chat still to be sent (rarely: right after a restart, or while
+            # Telegram is unreachable); asked once, it decides the repeat and the lease.
+            waiting = update_id is not None and outbox.waiting(
+                session, sender.channel, sender.external_id
+            )
+            if waiting and self._repeated(session, sender, resident, turn):
                 # Sent again before the replies to the first one arrived (after a restart,
                 # say): it answered the question the resident saw, not the next one.
                 repo.log_message(session, resident, "in", REPEAT_MARK + _describe(turn))
@@ -246,7 +251,7 @@ class ConversationService:
             if update_id is None:
                 return Step(replies, unsure)
             lease = None
-            if send_now and not outbox.waiting(session, sender.channel, sender.external_id):
+            if send_now and not waiting:
                 lease = utc_now() + timedelta(seconds=self.reply_lease_seconds)
             rows = [
                 outbox.add_reply(

@@ -286,3 +286,30 @@ def test_control_characters_are_stripped_before_storage(sessions: sessionmaker[S
     with sessions() as session:
         (said,) = session.scalars(select(MessageLog.text).where(MessageLog.direction == "in"))
         assert said == clean
+
+
+def test_a_step_sends_its_replies_itself_and_leaves_the_rest_to_the_worker(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Replies go out right after the commit and are marked delivered; when sending fails
+    half-way, the replies not sent go back to the delivery worker, due at once."""
+    chat = ResidentChat(sessions, "5007")
+    sent: list[str] = []
+
+    async def deliver(replies: list[Reply]) -> None:
+        if len(sent) >= 1:
+            raise ConnectionError("Telegram is unreachable")
+        sent.extend(reply.text for reply in replies)
+
+    replies = asyncio.run(
+        chat.service.handle(chat.sender, Turn(command="start"), deliver, UpdateId("t:1", 1))
+    )
+    assert len(replies) == 1 and sent == [replies[0].text]
+    chat.nlu.answers["zaal voor de bingo"] = rasa("zaal voor de bingo", ("request_room", 0.95))
+    turn = Turn(text="zaal voor de bingo")
+    replies = asyncio.run(chat.service.handle(chat.sender, turn, deliver, UpdateId("t:1", 2)))
+    with sessions() as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert rows[0].delivered_at is not None and rows[0].locked_until is None
+    assert [row.delivered_at for row in rows[1:]] == [None] * len(replies)
+    assert all(row.locked_until is None and row.attempts == 0 for row in rows[1:])
