@@ -6,48 +6,25 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
-from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import Conversation, MessageLog, Resident
-from tests.databases import Templates
-from tests.e2e.support import BOT_TOKEN, BotProcess, bot_process, dutch, future_saturday
+from tests.e2e.support import BotProcess, dutch, future_saturday
 from tests.e2e.support import Resident as Chat
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support import FIRST_DATABASE
 
-pytestmark = [pytest.mark.e2e, pytest.mark.rasa]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.rasa,
+    pytest.mark.parametrize("database_url", FIRST_DATABASE, indirect=True),
+]
 
 CHATS = range(3001, 3009)  # 8 residents × 4 answers: 32 answers in flight at the kills
-
-
-@pytest.fixture(params=FIRST_DATABASE)
-def database(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) -> Iterator[str]:
-    with templates.copy(request.param, True, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram(token=BOT_TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(
-    telegram: FakeTelegram, database: str, rasa_url: str, tmp_path: Path
-) -> Iterator[BotProcess]:
-    process = bot_process(telegram, database, rasa_url, tmp_path)
-    # A reply whose sending was cut off is sent again once its lease ran out: soon, here.
-    process.env["DELIVERY_LEASE_SECONDS"] = "3"
-    process.start()
-    yield process
-    process.stop()
 
 
 def _asked(chat: Chat, after: int, question: str, timeout: float = 90) -> None:
@@ -64,7 +41,7 @@ def _asked(chat: Chat, after: int, question: str, timeout: float = 90) -> None:
 
 
 def test_kill_9_with_answers_in_flight_loses_nothing_and_mixes_nothing_up(
-    bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge, database: str
+    bot: BotProcess, telegram: FakeTelegram, knowledge: Knowledge, sessions: sessionmaker[Session]
 ) -> None:
     day = future_saturday()
     answers = [
@@ -90,30 +67,26 @@ def test_kill_9_with_answers_in_flight_loses_nothing_and_mixes_nothing_up(
         for chat in chats:
             _asked(chat, before[chat.chat_id], following)
 
-    engine = make_engine(database)
-    try:
-        with make_session_factory(engine)() as session:
-            for chat in chats:
-                resident = session.scalar(
-                    select(Resident).where(Resident.external_id == str(chat.chat_id))
-                )
-                assert resident is not None
-                state = session.get(Conversation, resident.id).state
-                stored = {key: state["answers"].get(key) for key, _ in answers}
-                assert stored == {
-                    "date": day.isoformat(),
-                    "start_time": "19:00",
-                    "end_time": "22:00",
-                    "people": 40,
-                }, f"seed {seed}"
-                said = list(
-                    session.scalars(
-                        select(MessageLog.text).where(
-                            MessageLog.resident_id == resident.id, MessageLog.direction == "in"
-                        )
+    with sessions() as session:
+        for chat in chats:
+            resident = session.scalar(
+                select(Resident).where(Resident.external_id == str(chat.chat_id))
+            )
+            assert resident is not None
+            state = session.get(Conversation, resident.id).state
+            stored = {key: state["answers"].get(key) for key, _ in answers}
+            assert stored == {
+                "date": day.isoformat(),
+                "start_time": "19:00",
+                "end_time": "22:00",
+                "people": 40,
+            }, f"seed {seed}"
+            said = list(
+                session.scalars(
+                    select(MessageLog.text).where(
+                        MessageLog.resident_id == resident.id, MessageLog.direction == "in"
                     )
                 )
-                assert said[1:] == [answer for _, answer in answers], f"seed {seed}: {said}"
-    finally:
-        engine.dispose()
+            )
+            assert said[1:] == [answer for _, answer in answers], f"seed {seed}: {said}"
     assert "Traceback" not in bot.log()

@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
-from bot.storage.database import make_engine, make_session_factory
 from bot.storage.models import Conversation, OutboxMessage, Request, RequestPart, Resident
-from tests.databases import Templates
-from tests.e2e.support import BOT_TOKEN, BotProcess, bot_process, dutch, future_saturday
+from tests.e2e.support import BotProcess, dutch, future_saturday
 from tests.e2e.support import Resident as Chat
 from tests.fakes.telegram_api import FakeTelegram
-from tests.support import DATABASES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rasa]
 
@@ -44,35 +40,6 @@ FORGED = [
 COMMANDS = ["/status 💥", "/start@een_andere_bot", "/onbekend", "/help ❌", "/status ' OR 1=1"]
 CONTACT = {"name": "Fatima de Vries", "phone": "06 12345678", "email": "button:skip"}
 CONFIRMING = {"confirm", "edit_menu", "handover_offer"}  # where garbage must change nothing
-
-
-@pytest.fixture(params=DATABASES)
-def database(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) -> Iterator[str]:
-    with templates.copy(request.param, True, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def sessions(database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram(token=BOT_TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot(
-    telegram: FakeTelegram, database: str, rasa_url: str, tmp_path: Path
-) -> Iterator[BotProcess]:
-    process = bot_process(telegram, database, rasa_url, tmp_path)
-    process.start()
-    yield process
-    process.stop()
 
 
 def _residents(telegram: FakeTelegram, knowledge: Knowledge) -> list[Chat]:
