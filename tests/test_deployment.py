@@ -65,13 +65,17 @@ def test_app_environment_names_real_settings() -> None:
 
 
 def test_named_volumes_are_declared() -> None:
-    used = {
+    assert _named_volumes(COMPOSE) == set(COMPOSE["volumes"])
+
+
+def _named_volumes(compose: dict) -> set[str]:
+    """The named volumes the services mount (not the files and folders of the clone)."""
+    return {
         volume.split(":")[0]
-        for service in COMPOSE["services"].values()
+        for service in compose["services"].values()
         for volume in service.get("volumes", [])
         if not volume.startswith(".")
     }
-    assert used == set(COMPOSE["volumes"])
 
 
 def test_dockerfile_copies_what_exists() -> None:
@@ -124,13 +128,7 @@ def test_the_scaled_stack_names_real_settings_and_declared_volumes() -> None:
     settings = {name.upper() for name in Settings.model_fields}
     for name in ("app", "bot"):
         assert set(SCALED["services"][name]["environment"]) <= settings, name
-    used = {
-        volume.split(":")[0]
-        for service in SCALED["services"].values()
-        for volume in service.get("volumes", [])
-        if not volume.startswith(".")
-    }
-    assert used == set(SCALED["volumes"])
+    assert _named_volumes(SCALED) == set(SCALED["volumes"])
 
 
 def _mounted_nginx_config(service: dict) -> str:
