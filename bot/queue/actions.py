@@ -292,8 +292,12 @@ def _message_resident(session: Session, request: Request, text: str, *, expect_r
 def _tell_departments(
     session: Session, request: Request, event: str, also: set[str] | None = None
 ) -> None:
-    """One webhook call per involved department that has a webhook."""
+    """One webhook call per involved department that has a webhook. The request's row is
+    locked first, until the commit: two changes to one request in different transactions
+    then commit one after the other, so their events are numbered, and delivered, in the
+    order they happened, each with the request as it stood then."""
     session.flush()
+    session.refresh(request, with_for_update=True)
     keys = {request.department_key, *request.co_departments, *(also or set())}
     payload = {
         "event": event,

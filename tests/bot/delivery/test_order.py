@@ -145,6 +145,39 @@ def test_messages_to_one_chat_wait_for_the_older_and_other_chats_do_not(world: W
     assert _claim(world, channels=channels) == [one[1]]
 
 
+def test_two_changes_to_one_request_at_once_are_numbered_in_commit_order(
+    world: World, database_url: str
+) -> None:
+    """Two officials change one request at the same moment. The second change's events wait
+    for the first one's commit (the request's row lock), so they come after it in the
+    stream: the worker never sees a newer event while an older one is still uncommitted."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    request_id, _ = world.add_request(["room"], chat="1")
+    first = world.sessions()
+    actions._tell_departments(first, world.request(first, request_id), "request.first")
+    done = threading.Event()
+
+    def second_change() -> None:
+        with world.sessions.begin() as session:
+            actions._tell_departments(session, world.request(session, request_id), "request.second")
+        done.set()
+
+    other = threading.Thread(target=second_change)
+    other.start()
+    try:
+        assert not done.wait(0.5), "the second change did not wait for the first one's commit"
+        first.commit()
+        assert done.wait(10)
+    finally:
+        first.close()
+        other.join()
+    events = [
+        row.payload["event"] for row in webhook_rows(world.sessions) if row.request_id == request_id
+    ]
+    assert events[-2:] == ["request.first", "request.second"]
+
+
 def _migrate(database_url: str, revision: str) -> None:
     engine = make_engine(database_url)
     config = Config()
