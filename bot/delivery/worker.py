@@ -9,8 +9,9 @@ A live worker sends a row only within its lease: it renews the lease just before
 (which fails if another worker has taken the row over), bounds the send by that lease, and
 records the outcome only while the row is still its own (see outbox: the lease is the
 fencing token). A claimed batch holds at most one row per stream (outbox.claim), so the
-rows of a batch are independent and are sent at the same time: one slow or failing holds
-back only the newer rows of its own stream, which were not claimed."""
+rows of a batch are independent: one failing holds back only the newer rows of its own
+stream, which were not claimed. The rows are sent one after the other: a conversation step
+sends its own replies (bot.conversation), so the worker has only what could not go at once."""
 
 from __future__ import annotations
 
@@ -109,10 +110,11 @@ class DeliveryWorker:
         # has one writer) spends the lease. Past half of it, leave the rest to other workers.
         started = time.monotonic()
         jobs = await asyncio.to_thread(self._claim)
-        if jobs and time.monotonic() > started + self.lease_seconds / 2:
-            await asyncio.to_thread(self._release, jobs)
-        else:
-            await asyncio.gather(*(self._send(job) for job in jobs))
+        for index, job in enumerate(jobs):
+            if time.monotonic() > started + self.lease_seconds / 2:
+                await asyncio.to_thread(self._release, jobs[index:])
+                break
+            await self._send(job)
         return len(jobs)
 
     async def _send(self, claimed: _Job) -> None:
