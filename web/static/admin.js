@@ -38,6 +38,7 @@
     editor.querySelectorAll("textarea[data-language]").forEach((area) => {
       area.addEventListener("input", update);
     });
+    update(); // text typed (or restored by the browser) before this script ran
   }
 
   // The question form: show only the validation fields of the chosen answer type.
