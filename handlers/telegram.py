@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -87,9 +88,7 @@ async def run_bot(
     application.bot_data["service"].wake_delivery = worker.wake
 
     async def send(chat_id: str, message: Reply) -> None:
-        await application.bot.send_message(
-            chat_id=int(chat_id), text=message.text, reply_markup=_keyboard(message)
-        )
+        await _send(application.bot, int(chat_id), message)
 
     worker.add_channel("telegram", send)
     worker.wake()
@@ -156,12 +155,14 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Tur
 
     async def deliver(replies: list[Reply]) -> None:
         for reply in replies:
-            await context.bot.send_message(
-                chat_id=update.effective_chat.id, text=reply.text, reply_markup=_keyboard(reply)
-            )
+            await _send(context.bot, update.effective_chat.id, reply)
 
     source = f"telegram:{context.bot.id}"
     await service.handle(_sender(update), turn, deliver, UpdateId(source, update.update_id))
+
+
+async def _send(bot: Bot, chat_id: int, reply: Reply) -> None:
+    await bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=_keyboard(reply))
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
