@@ -20,7 +20,7 @@ from bot.learning import evaluation, rasa_commands, retraining, training_data
 from bot.learning.learning_curve import learning_curve
 from bot.nlu.language import guess_language
 from bot.settings import PROJECT_ROOT, Settings
-from bot.storage.models import Intent, NluModel
+from bot.storage.knowledge_tables import Intent, NluModel
 from wegwijs.assembly import database, shipped_model
 
 REPORTS = PROJECT_ROOT / "reports"

@@ -25,22 +25,18 @@ from bot.knowledge import (
 )
 from bot.knowledge.bundle import Bundle, Change, Example, changes
 from bot.routing.rules import check_conditions
-from bot.storage.models import (
+from bot.storage.knowledge_tables import (
     AuditEntry,
     BotText,
-    Department,
     DialogueReply,
     DialogueThreshold,
     Intent,
     NeedDefinition,
     NluResource,
     QuestionDefinition,
-    Request,
-    RoutingRule,
     TrainingExample,
-    User,
-    UserDepartment,
 )
+from bot.storage.models import Department, Request, RoutingRule, User, UserDepartment
 
 # Who the audit log names for what an upgrade adds.
 UPGRADE_ACTOR = "upgrade"

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.knowledge import NEED_ORDER, POINTER_PREFIX, QUESTION_NAMES_PREFIX, store
 from bot.knowledge.editing.common import EditError
-from bot.storage.models import NluResource, User
+from bot.storage.knowledge_tables import NluResource
+from bot.storage.models import User
 
 LOOKUP = "lookup"
 MAX_WORDS = 2000

@@ -23,15 +23,8 @@ from bot.knowledge.bundle import example_key
 from bot.knowledge.store import KnowledgeSource
 from bot.learning.masking import mask, vocabulary
 from bot.nlu.interpretation import FALLBACK_INTENT, Interpretation
-from bot.storage.models import (
-    InboxEntry,
-    Intent,
-    MessageLog,
-    Request,
-    TrainingExample,
-    User,
-    utc_now,
-)
+from bot.storage.knowledge_tables import InboxEntry, Intent, TrainingExample
+from bot.storage.models import MessageLog, Request, User, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.knowledge import store
 from bot.learning import evaluation, rasa_commands, training_data
 from bot.settings import Settings
-from bot.storage.models import NluModel, utc_now
+from bot.storage.knowledge_tables import NluModel
+from bot.storage.models import utc_now
 
 log = logging.getLogger(__name__)
 # A run whose row was not touched for this long died with its process.

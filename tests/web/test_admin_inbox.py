@@ -18,7 +18,8 @@ from bot.knowledge.bundle import Example
 from bot.learning import inbox
 from bot.nlu.interpretation import Interpretation
 from bot.settings import Settings
-from bot.storage.models import AuditEntry, InboxEntry, TrainingExample, User
+from bot.storage.knowledge_tables import AuditEntry, InboxEntry, TrainingExample
+from bot.storage.models import User
 from tests.e2e.support import Resident
 from tests.rasa_server import TOKEN
 from tests.web.support import App

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.knowledge import Knowledge
-from bot.storage.models import AuditEntry, Request, RoutingRule, TrainingExample
+from bot.storage.knowledge_tables import AuditEntry, TrainingExample
+from bot.storage.models import Request, RoutingRule
 from tests.e2e.support import Resident, dutch, future_saturday
 from tests.web.support import CONTACT, REFERENCE, App
 from tests.web.world import PASSWORD, World, bearer

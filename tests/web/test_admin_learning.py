@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.knowledge import Knowledge
 from bot.settings import Settings
-from bot.storage.models import NluModel
+from bot.storage.knowledge_tables import NluModel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.rasa_server import running_rasa
 from tests.web.support import App, blank_postgres

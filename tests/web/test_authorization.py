@@ -28,14 +28,8 @@ from starlette.routing import Mount
 from bot.delivery import outbox
 from bot.knowledge import Knowledge
 from bot.queue import actions
-from bot.storage.models import (
-    InboxEntry,
-    NluModel,
-    OutboxMessage,
-    RequestEvent,
-    RoutingRule,
-    TrainingExample,
-)
+from bot.storage.knowledge_tables import InboxEntry, NluModel, TrainingExample
+from bot.storage.models import OutboxMessage, RequestEvent, RoutingRule
 from tests.web.world import PASSWORD, TODAY, B, World, bearer
 from web.security import admin_api_user, admin_user, api_user, check_csrf, current_user
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.knowledge import store
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
-from bot.storage.models import AuditEntry, BotText
+from bot.storage.knowledge_tables import AuditEntry, BotText
 
 pytestmark = pytest.mark.process  # every test runs the `wegwijs knowledge` command
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.knowledge.editing import intents, routing
 from bot.knowledge.editing.common import EditError
 from bot.storage import repositories as repo
-from bot.storage.models import Intent
+from bot.storage.knowledge_tables import Intent
 from web.schemas import Problem
 from web.security import DB, AdminApiUser
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.knowledge import ACTED_ON_INTENTS, NEED_BUTTONS, intent_kind
 from bot.knowledge.editing import dialogue as edit
-from bot.storage.models import BotText, Intent, User
+from bot.storage.knowledge_tables import BotText, Intent
+from bot.storage.models import User
 from web.admin.common import attempt, page
 from web.security import DB, AdminUser, CsrfChecked
 

@@ -19,8 +19,9 @@ from bot.dialogue.presentation import need_list
 from bot.knowledge import NEED_ORDER, Knowledge
 from bot.learning import inbox
 from bot.nlu.interpretation import MULTI_INTENT_SEPARATOR
-from bot.storage.models import InboxEntry, Intent, User
+from bot.storage.knowledge_tables import InboxEntry, Intent
 from bot.storage.models import Request as ResidentRequest
+from bot.storage.models import User
 from web.admin.api import ADMIN_RESPONSES
 from web.admin.common import done, page, refused
 from web.schemas import Problem

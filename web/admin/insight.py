@@ -20,7 +20,7 @@ from bot.nlu.client import NLUUnavailable
 from bot.nlu.interpretation import Interpretation
 from bot.routing.rules import RequestFacts, RoutingDecision, route
 from bot.storage import repositories as repo
-from bot.storage.models import AuditEntry
+from bot.storage.knowledge_tables import AuditEntry
 from web.admin.common import page
 from web.context import AppContext
 from web.security import DB, AdminUser, Context

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.knowledge import LANGUAGES, intent_kind
 from bot.knowledge.editing import intents as edit
-from bot.storage.models import BotText, Intent, TrainingExample, User
+from bot.storage.knowledge_tables import BotText, Intent, TrainingExample
+from bot.storage.models import User
 from web.admin.common import (
     LANGUAGE_LABELS,
     TextField,

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.learning import retraining
 from bot.settings import Settings
-from bot.storage.models import NluModel, User
+from bot.storage.knowledge_tables import NluModel
+from bot.storage.models import User
 from web.admin.api import ADMIN_RESPONSES
 from web.admin.common import page
 from web.common import flash

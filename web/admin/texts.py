@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.knowledge import LANGUAGES, TEXT_GROUPS, Knowledge
 from bot.knowledge.editing import texts as edit
 from bot.knowledge.editing.questions import CONTACT, edit_prompt
-from bot.storage.models import BotText, QuestionDefinition, User
+from bot.storage.knowledge_tables import BotText, QuestionDefinition
+from bot.storage.models import User
 from web.admin.common import LANGUAGE_LABELS, TextField, attempt, not_found, page
 from web.security import DB, AdminUser, Context, CsrfChecked
 

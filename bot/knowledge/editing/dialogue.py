@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.knowledge import ACTED_ON_INTENTS, NEED_BUTTONS, intent_kind, store
 from bot.knowledge.editing.common import EditError
-from bot.storage.models import BotText, DialogueReply, DialogueThreshold, Intent, User
+from bot.storage.knowledge_tables import BotText, DialogueReply, DialogueThreshold, Intent
+from bot.storage.models import User
 
 
 def thresholds(session: Session) -> list[DialogueThreshold]:

@@ -15,7 +15,8 @@ from bot.knowledge import LANGUAGES, intent_kind, store
 from bot.knowledge.bundle import ENTITIES, example_key
 from bot.knowledge.editing.common import MAX_LABEL_LENGTH, EditError, slug
 from bot.knowledge.editing.texts import _translations, text_value
-from bot.storage.models import BotText, Intent, TrainingExample, User
+from bot.storage.knowledge_tables import BotText, Intent, TrainingExample
+from bot.storage.models import User
 
 MAX_EXAMPLE_LENGTH = 300
 MIN_EXAMPLES = 2  # fewer, and Rasa never predicts the intent

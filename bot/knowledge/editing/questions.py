@@ -31,7 +31,8 @@ from bot.knowledge.editing.common import (
 )
 from bot.knowledge.editing.texts import _translations
 from bot.knowledge.validation import VALIDATION_RULES, rules_for
-from bot.storage.models import NeedDefinition, QuestionDefinition, User
+from bot.storage.knowledge_tables import NeedDefinition, QuestionDefinition
+from bot.storage.models import User
 
 CONTACT = "contact"  # what the pages and the audit log call the contact questions' "need"
 QUESTION_KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")

@@ -20,7 +20,8 @@ from bot.knowledge.editing.common import (
     _required,
 )
 from bot.routing.rules import CONDITION_KEYS, check_conditions
-from bot.storage.models import Department, QuestionDefinition, RoutingRule, User
+from bot.storage.knowledge_tables import QuestionDefinition
+from bot.storage.models import Department, RoutingRule, User
 
 
 def rule_value(rule: RoutingRule) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from bot.knowledge.editing.common import (
     EditError,
     _lines,
 )
-from bot.storage.models import BotText, User
+from bot.storage.knowledge_tables import BotText
+from bot.storage.models import User
 
 # The groups whose {placeholders} the bot fills in; the others it says exactly as written.
 FORMATTED_GROUPS = frozenset({"text", "error"})

@@ -19,15 +19,8 @@ from bot.knowledge.editing import ConditionsForm, DepartmentForm, EditError, Que
 from bot.knowledge.store import KnowledgeSource
 from bot.routing.rules import RequestFacts, route
 from bot.storage import repositories as repo
-from bot.storage.models import (
-    AuditEntry,
-    BotText,
-    Department,
-    Intent,
-    RoutingRule,
-    TrainingExample,
-    User,
-)
+from bot.storage.knowledge_tables import AuditEntry, BotText, Intent, TrainingExample
+from bot.storage.models import Department, RoutingRule, User
 from tests.support import store as store_request
 
 Change = Callable[[Session, User], object]

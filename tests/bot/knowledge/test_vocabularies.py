@@ -16,7 +16,8 @@ from bot.knowledge.store import KnowledgeSource
 from bot.nlu.interpretation import Interpretation
 from bot.nlu.needs import settle_needs
 from bot.queue import history
-from bot.storage.models import AuditEntry, User
+from bot.storage.knowledge_tables import AuditEntry
+from bot.storage.models import User
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from bot.learning import inbox
 from bot.nlu.interpretation import Interpretation
 from bot.queue import actions
 from bot.storage import repositories as repo
-from bot.storage.models import AuditEntry, Conversation, InboxEntry, TrainingExample, User
+from bot.storage.knowledge_tables import AuditEntry, InboxEntry, TrainingExample
+from bot.storage.models import Conversation, User
 from tests.fakes.nlu import ScriptedNLU, rasa
 from tests.support import TODAY
 from tests.support import store as store_request

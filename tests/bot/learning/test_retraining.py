@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.knowledge import store
 from bot.learning import retraining
 from bot.settings import Settings
-from bot.storage.models import NluModel, TrainingExample
+from bot.storage.knowledge_tables import NluModel, TrainingExample
 from tests.rasa_server import TOKEN
 from wegwijs.assembly import shipped_model
 

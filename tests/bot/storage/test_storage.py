@@ -17,7 +17,8 @@ from bot.knowledge import store as store_module
 from bot.knowledge.bundle import Bundle
 from bot.settings import PROJECT_ROOT
 from bot.storage import repositories as repo
-from bot.storage.models import BotText, DialogueThreshold, MessageLog, NluResource, Request
+from bot.storage.knowledge_tables import BotText, DialogueThreshold, NluResource
+from bot.storage.models import MessageLog, Request
 from tests.support import store
 
 
