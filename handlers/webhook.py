@@ -6,7 +6,6 @@ balancer, with each chat kept in order by its conversation row's lock in Postgre
 from __future__ import annotations
 
 import hmac
-import logging
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,8 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
-
-log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Update ids whose handling failed; the error handler (handlers.telegram) adds them.

@@ -87,7 +87,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> None:
     the terminal chat."""
     sessions = database(settings)
     with contextlib.ExitStack() as stack:
-        if urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost"):
+        if _rasa_is_local(settings):
             stack.enter_context(local_rasa(settings, retraining.model_to_serve(settings, sessions)))
         else:
             _load_live_model(settings, sessions)
@@ -107,6 +107,11 @@ def _bot(settings: Settings, _args: argparse.Namespace) -> None:
     _serve(settings, build_service(settings), web=False, channel="telegram")
 
 
+def _rasa_is_local(settings: Settings) -> bool:
+    """Whether RASA_URL is on this machine: then `wegwijs run` runs Rasa as its child."""
+    return urlparse(settings.rasa_url).hostname in ("127.0.0.1", "localhost")
+
+
 def _load_live_model(settings: Settings, sessions: sessionmaker[Session]) -> None:
     """Have a Rasa server elsewhere (docker compose: each one behind the proxy) load the
     live model, training the first one on a first start."""
@@ -120,7 +125,7 @@ def _web(settings: Settings, _args: argparse.Namespace) -> None:
     """The web app and the delivery worker; with a Rasa server elsewhere it also loads the
     live model into it (docker-compose.scaled.yml, where the bots run apart)."""
     sessions = database(settings)
-    if urlparse(settings.rasa_url).hostname not in ("127.0.0.1", "localhost"):
+    if not _rasa_is_local(settings):
         _load_live_model(settings, sessions)
     service = build_service(settings, sessions)
     _first_admin(settings, service.sessions)

@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Update, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.dialogue.turns import Reply
+from bot.dialogue.turns import Button, Reply
 from bot.storage.models import OutboxMessage, utc_now
 
 # After a failed attempt, wait this long before the next one: soon at first, then less often
@@ -80,6 +80,12 @@ def add_reply(
     if leased_until is not None:
         message.locked_until, message.attempts = leased_until, 1
     return message
+
+
+def reply_of(payload: dict[str, Any]) -> Reply:
+    """The message a resident's outbox row holds: its text, and a bot reply's buttons."""
+    buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
+    return Reply(str(payload["text"]), buttons)
 
 
 def waiting(session: Session, channel: str, chat_id: str, *, replies_only: bool = False) -> bool:

@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import outbox, webhooks
-from bot.dialogue.turns import Button, Reply
+from bot.dialogue.turns import Reply
 from bot.storage import repositories as repo
 from bot.storage.models import Department, OutboxMessage, utc_now
 
@@ -174,7 +174,7 @@ class DeliveryWorker:
     async def _deliver(self, job: _Job) -> None:
         if job.kind == "resident":
             sender = self.senders[job.channel or ""]
-            await sender(str(job.payload["chat_id"]), reply_of(job.payload))
+            await sender(str(job.payload["chat_id"]), outbox.reply_of(job.payload))
         elif job.url:
             await webhooks.post(self._http, job.url, job.secret, job.payload, job.key)
         # A department whose webhook was removed meanwhile: the queue is the delivery.
@@ -195,9 +195,3 @@ class DeliveryWorker:
             if error is None:
                 return outbox.mark_delivered(session, job.id, job.leased_until)
             return outbox.mark_failed(session, job.id, job.leased_until, error, self.retry_seconds)
-
-
-def reply_of(payload: dict) -> Reply:
-    """The message an outbox row holds: its text, and the buttons of a bot reply."""
-    buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
-    return Reply(str(payload["text"]), buttons)

@@ -346,8 +346,8 @@ def _put_model(settings: Settings, path: Path, *, only_if_other: bool = False) -
     """Rasa's `PUT /model`: it keeps the old model until the new one is loaded, and answers
     parses again right after (the bot's client waits for it meanwhile). Several servers
     behind a proxy load it one after the other, so one of them always answers."""
+    token = {"token": settings.rasa_token}
     for url in settings.rasa_replica_urls or [settings.rasa_url]:
-        token = {"token": settings.rasa_token}
         if only_if_other:
             status = httpx.get(f"{url}/status", params=token, timeout=10)
             status.raise_for_status()

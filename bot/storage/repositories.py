@@ -84,9 +84,9 @@ PROCESSED_UPDATES_KEPT = timedelta(days=3)
 
 def first_time(session: Session, source: str, update_id: int) -> bool:
     """Record that this step handles update `update_id` of `source`; False if a step
-    already did. Inserted
-    first thing in the step's transaction, so a second process with the same update waits
-    for the first one's commit and then finds it (ON CONFLICT DO NOTHING)."""
+    already did. Inserted first thing in the step's transaction, so a second process with
+    the same update waits for the first one's commit and then finds it (ON CONFLICT DO
+    NOTHING)."""
     recorded = session.execute(
         _insert(session, ProcessedUpdate)
         .values(source=source, update_id=update_id, processed_at=utc_now())
